@@ -1,0 +1,520 @@
+"""The consistency rules: small named checks, each with a stable code and a rationale.
+
+Every rule takes a loaded, schema-valid dossier and yields findings. The list of rules is
+the source of `docs/checks.md` (``dossier rules``), so the documentation cannot go stale.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from tooling.diagnostics import Finding, Location, Severity
+from tooling.facts import (
+    conclusion_index,
+    conclusion_stands,
+    evidence_status,
+    indication_index,
+    walk_indications,
+)
+from tooling.load import LoadedDossier
+from tooling.model import CoveragePeriod, Dossier
+
+CheckFunction = Callable[[LoadedDossier, Dossier], Iterable[Finding]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named consistency rule."""
+
+    code: str
+    severity: Severity
+    rationale: str
+    function: CheckFunction
+
+
+RULES: list[Rule] = []
+
+# Rules that the loader applies (schema and file level); listed here for the documentation.
+LOADER_RULES: list[tuple[str, Severity, str]] = [
+    (
+        "yaml-syntax",
+        Severity.ERROR,
+        "dossier.yaml must be readable UTF-8 YAML without duplicate keys.",
+    ),
+    (
+        "unknown-key",
+        Severity.ERROR,
+        "A key the schema does not know is a typo until proven otherwise.",
+    ),
+    (
+        "missing-key",
+        Severity.ERROR,
+        "Required facts (dates, verdicts, recipients) cannot be left out.",
+    ),
+    ("schema-type", Severity.ERROR, "Every value has the type the schema gives it."),
+    ("bad-date", Severity.ERROR, "Dates must exist in the calendar (YYYY-MM-DD, YYYY-MM or YYYY)."),
+    ("missing-file", Severity.ERROR, "A Markdown file named in dossier.yaml must exist."),
+    ("unreadable-file", Severity.ERROR, "Prose and bibliography files must be UTF-8 text."),
+    (
+        "bib-syntax",
+        Severity.ERROR,
+        "Every BibTeX entry must parse; a broken one would vanish silently.",
+    ),
+    (
+        "bib-duplicate-key",
+        Severity.ERROR,
+        "A BibTeX key must be unique, or citations are ambiguous.",
+    ),
+    (
+        "bib-retraction-field",
+        Severity.ERROR,
+        "Retraction fields in BibTeX must use known natures and ISO dates.",
+    ),
+    ("bib-bad-doi", Severity.ERROR, "A DOI field must hold a DOI, or retraction lookups miss it."),
+]
+
+
+def rule(code: str, severity: Severity, rationale: str) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check function under a stable code."""
+
+    def register(function: CheckFunction) -> CheckFunction:
+        RULES.append(Rule(code, severity, rationale, function))
+        return function
+
+    return register
+
+
+def run_checks(dossier: LoadedDossier) -> list[Finding]:
+    """Run every rule on one dossier that passed the schema."""
+    if dossier.model is None:
+        return []
+    findings: list[Finding] = []
+    for check in RULES:
+        findings.extend(check.function(dossier, dossier.model))
+    return findings
+
+
+def _finding(code: str, message: str, location: Location, hint: str = "") -> Finding:
+    severity = next(r.severity for r in RULES if r.code == code)
+    return Finding(code, severity, message, location, hint)
+
+
+@rule(
+    "duplicate-id",
+    Severity.ERROR,
+    "Ids are how documents and rules refer to things; each must name one thing.",
+)
+def check_duplicate_ids(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    groups: dict[str, list[tuple[str, tuple[str | int, ...]]]] = {
+        "indication": [(ind.id, (*p, "id")) for p, ind in walk_indications(m)],
+        "conclusion": [
+            (c.id, (*p, "conclusions", j, "id"))
+            for p, ind in walk_indications(m)
+            for j, c in enumerate(ind.conclusions)
+        ],
+        "variant": [
+            (v.id, ("intervention", "variants", i, "id"))
+            for i, v in enumerate(m.intervention.variants)
+        ],
+        "document": [(x.id, ("letters", i, "id")) for i, x in enumerate(m.letters)]
+        + [(x.id, ("leaflets", i, "id")) for i, x in enumerate(m.leaflets)]
+        + ([(m.faq.id, ("faq", "id"))] if m.faq else [])
+        + (
+            [(a.id, ("position", "addenda", i, "id")) for i, a in enumerate(m.position.addenda)]
+            if m.position
+            else []
+        ),
+        "rule": [(r.id, ("rules", i, "id")) for i, r in enumerate(m.rules)],
+    }
+    if m.position:
+        groups["condition"] = [
+            (c.id, ("position", "conditions", i, "id")) for i, c in enumerate(m.position.conditions)
+        ]
+        groups["superseded position"] = [
+            (s.id, ("position", "supersedes", i, "id")) for i, s in enumerate(m.position.supersedes)
+        ]
+    if m.faq:
+        groups["question"] = [
+            (item.id, ("faq", "themes", t, "items", i, "id"))
+            for t, theme in enumerate(m.faq.themes)
+            for i, item in enumerate(theme.items)
+        ]
+    for kind, entries in groups.items():
+        seen: dict[str, tuple[str | int, ...]] = {}
+        for ident, path in entries:
+            if ident in seen:
+                first = d.locate(seen[ident])
+                yield _finding(
+                    "duplicate-id",
+                    f"{kind} id '{ident}' is used twice (first at line {first.line})",
+                    d.locate(path),
+                )
+            else:
+                seen[ident] = path
+
+
+@rule(
+    "unknown-reference",
+    Severity.ERROR,
+    "A conclusion or text cannot rest on a reference the bibliography does not have.",
+)
+def check_unknown_references(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    for p, ind in walk_indications(m):
+        for j, c in enumerate(ind.conclusions):
+            for k, key in enumerate(c.evidence):
+                if key not in d.references:
+                    yield _finding(
+                        "unknown-reference",
+                        f"conclusion '{c.id}' cites '{key}', which is not in {d.bib_path}",
+                        d.locate((*p, "conclusions", j, "evidence", k)),
+                        hint="add the entry or fix the key",
+                    )
+    for citation in d.citations:
+        if citation.key not in d.references:
+            yield _finding(
+                "unknown-reference",
+                f"'[@{citation.key}]' is not in {d.bib_path}",
+                citation.location,
+            )
+
+
+@rule(
+    "unused-reference",
+    Severity.WARNING,
+    "An entry nobody cites is either a forgotten citation or clutter.",
+)
+def check_unused_references(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    used = {c.key for c in d.citations}
+    used.update(
+        key for _, ind in walk_indications(m) for c in ind.conclusions for key in c.evidence
+    )
+    for key, ref in d.references.items():
+        if key not in used:
+            yield _finding("unused-reference", f"reference '{key}' is never cited", ref.location)
+
+
+@rule(
+    "retracted-basis",
+    Severity.ERROR,
+    "A conclusion that rests only on retracted evidence cannot stand unless its invalidation is recorded.",
+)
+def check_retracted_basis(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    for p, ind in walk_indications(m):
+        for j, c in enumerate(ind.conclusions):
+            status = evidence_status(c, d.references, d.flags)
+            if status.rests_only_on_retracted and conclusion_stands(c):
+                yield _finding(
+                    "retracted-basis",
+                    f"conclusion '{c.id}' rests only on retracted evidence ({', '.join(status.retracted)})",
+                    d.locate((*p, "conclusions", j)),
+                    hint="record its invalidation or reassessment under 'revision', or cite other evidence",
+                )
+
+
+@rule(
+    "unsupported-conclusion",
+    Severity.ERROR,
+    "A conclusion that the criterion is met must rest on at least one reference.",
+)
+def check_unsupported(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    for p, ind in walk_indications(m):
+        for j, c in enumerate(ind.conclusions):
+            if c.verdict == "meets" and not c.evidence:
+                yield _finding(
+                    "unsupported-conclusion",
+                    f"conclusion '{c.id}' says the criterion is met but cites no evidence",
+                    d.locate((*p, "conclusions", j)),
+                    hint="list BibTeX keys under 'evidence'",
+                )
+
+
+@rule(
+    "flagged-evidence",
+    Severity.WARNING,
+    "Every use of retracted, corrected or questioned evidence is shown, with its nature and reason.",
+)
+def check_flagged_evidence(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    for p, ind in walk_indications(m):
+        for j, c in enumerate(ind.conclusions):
+            for k, key in enumerate(c.evidence):
+                notice = d.flags.get(key)
+                if notice is None:
+                    continue
+                if (
+                    notice.nature.invalidates
+                    and conclusion_stands(c)
+                    and not evidence_status(c, d.references, d.flags).rests_only_on_retracted
+                ):
+                    action = "review whether the conclusion still holds without it"
+                elif notice.nature.invalidates:
+                    action = "the conclusion's revision is recorded"
+                else:
+                    action = "review the conclusion"
+                date = f" of {notice.date.isoformat()}" if notice.date else ""
+                reason = f": {notice.reason}" if notice.reason else ""
+                yield _finding(
+                    "flagged-evidence",
+                    f"conclusion '{c.id}' cites '{key}', which has a {notice.nature.value.lower()}{date}{reason} ({action})",
+                    d.locate((*p, "conclusions", j, "evidence", k)),
+                )
+
+
+@rule(
+    "unknown-id",
+    Severity.ERROR,
+    "References between parts of a dossier (variants, conditions, conclusions) must resolve.",
+)
+def check_unknown_ids(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    variants = {v.id for v in m.intervention.variants}
+    conditions = {c.id for c in m.position.conditions} if m.position else set()
+    conclusions = conclusion_index(m)
+    documents = {x.id for x in [*m.letters, *m.leaflets]} | ({m.faq.id} if m.faq else set())
+    indications = indication_index(m)
+    for p, ind in walk_indications(m):
+        for k, v in enumerate(ind.variants):
+            if v not in variants:
+                yield _finding(
+                    "unknown-id",
+                    f"indication '{ind.id}' names unknown variant '{v}'",
+                    d.locate((*p, "variants", k)),
+                    hint=f"known: {', '.join(sorted(variants)) or 'none'}",
+                )
+        for j, c in enumerate(ind.conclusions):
+            for k, v in enumerate(c.variants):
+                if v not in variants:
+                    yield _finding(
+                        "unknown-id",
+                        f"conclusion '{c.id}' names unknown variant '{v}'",
+                        d.locate((*p, "conclusions", j, "variants", k)),
+                    )
+            if c.revision and c.revision.replaced_by and c.revision.replaced_by not in conclusions:
+                yield _finding(
+                    "unknown-id",
+                    f"conclusion '{c.id}' is replaced by unknown conclusion '{c.revision.replaced_by}'",
+                    d.locate((*p, "conclusions", j, "revision", "replaced_by")),
+                )
+            if c.revision and c.revision.source and c.revision.source not in documents:
+                yield _finding(
+                    "unknown-id",
+                    f"conclusion '{c.id}' names unknown document '{c.revision.source}'",
+                    d.locate((*p, "conclusions", j, "revision", "source")),
+                )
+        for j, period in enumerate(ind.coverage):
+            for k, v in enumerate(period.variants):
+                if v not in variants:
+                    yield _finding(
+                        "unknown-id",
+                        f"coverage of '{ind.id}' names unknown variant '{v}'",
+                        d.locate((*p, "coverage", j, "variants", k)),
+                    )
+            for k, cond in enumerate(period.conditions):
+                if cond not in conditions:
+                    yield _finding(
+                        "unknown-id",
+                        f"coverage of '{ind.id}' names unknown condition '{cond}'",
+                        d.locate((*p, "coverage", j, "conditions", k)),
+                        hint=f"known: {', '.join(sorted(conditions)) or 'none'}",
+                    )
+            if period.basis and period.basis not in conclusions:
+                yield _finding(
+                    "unknown-id",
+                    f"coverage of '{ind.id}' rests on unknown conclusion '{period.basis}'",
+                    d.locate((*p, "coverage", j, "basis")),
+                )
+    for i, leaflet in enumerate(m.leaflets):
+        if leaflet.indication and leaflet.indication not in indications:
+            yield _finding(
+                "unknown-indication",
+                f"leaflet '{leaflet.id}' is about unknown indication '{leaflet.indication}'",
+                d.locate(("leaflets", i, "indication")),
+            )
+
+
+@rule(
+    "unknown-indication",
+    Severity.ERROR,
+    "A letter must not name an indication the dossier does not have.",
+)
+def check_letter_indications(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    known = indication_index(m)
+    for i, letter in enumerate(m.letters):
+        for k, ident in enumerate(letter.indications):
+            if ident not in known:
+                yield _finding(
+                    "unknown-indication",
+                    f"letter '{letter.id}' names indication '{ident}', which the dossier does not have",
+                    d.locate(("letters", i, "indications", k)),
+                    hint=f"known: {', '.join(sorted(known)) or 'none'}",
+                )
+
+
+@rule(
+    "coverage-contradicts-verdict",
+    Severity.ERROR,
+    "Care cannot be insured after a standing conclusion that it does not meet the criterion.",
+)
+def check_coverage_verdict(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    for p, ind in walk_indications(m):
+        for c in ind.conclusions:
+            if c.verdict != "does_not_meet" or not conclusion_stands(c):
+                continue
+            for j, period in enumerate(ind.coverage):
+                shares_variant = (
+                    not c.variants or not period.variants or set(c.variants) & set(period.variants)
+                )
+                after = period.end is None or c.date.surely_before(period.end)
+                if period.status == "insured" and shares_variant and after:
+                    yield _finding(
+                        "coverage-contradicts-verdict",
+                        f"'{ind.id}' is insured here, but conclusion '{c.id}' of {c.date} says it does not meet the criterion",
+                        d.locate((*p, "coverage", j)),
+                        hint="end the period at the conclusion's date",
+                    )
+
+
+@rule(
+    "coverage-on-invalidated",
+    Severity.WARNING,
+    "Coverage that rests on a conclusion that no longer stands needs a decision.",
+)
+def check_coverage_basis(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    conclusions = conclusion_index(m)
+    for p, ind in walk_indications(m):
+        for j, period in enumerate(ind.coverage):
+            basis = conclusions.get(period.basis or "")
+            if (
+                basis
+                and period.status != "not_insured"
+                and period.end is None
+                and not conclusion_stands(basis)
+            ):
+                yield _finding(
+                    "coverage-on-invalidated",
+                    f"coverage of '{ind.id}' rests on conclusion '{basis.id}', which no longer stands",
+                    d.locate((*p, "coverage", j)),
+                    hint="record the coverage decision that follows",
+                )
+
+
+@rule(
+    "coverage-order",
+    Severity.ERROR,
+    "Coverage periods of one indication and variant must follow each other without overlap.",
+)
+def check_coverage_order(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    for p, ind in walk_indications(m):
+        for j, period in enumerate(ind.coverage):
+            if period.start and period.end and not period.start.surely_before(period.end):
+                yield _finding(
+                    "coverage-order",
+                    f"coverage of '{ind.id}' ends ({period.end}) before it starts ({period.start})",
+                    d.locate((*p, "coverage", j, "end")),
+                )
+        keys = {v for period in ind.coverage for v in period.variants} or {""}
+        reported: set[int] = set()
+        for variant in sorted(keys):
+            periods = [
+                (j, x)
+                for j, x in enumerate(ind.coverage)
+                if not variant or not x.variants or variant in x.variants
+            ]
+            for (_, earlier), (j, later) in itertools.pairwise(periods):
+                problem = _sequence_problem(earlier, later)
+                if problem and j not in reported:
+                    reported.add(j)
+                    label = f" ({variant})" if variant else ""
+                    yield _finding(
+                        "coverage-order",
+                        f"coverage of '{ind.id}'{label}: {problem}",
+                        d.locate((*p, "coverage", j)),
+                    )
+
+
+def _sequence_problem(earlier: CoveragePeriod, later: CoveragePeriod) -> str:
+    if later.start is None:
+        return "only the first period may leave 'start' empty"
+    if earlier.end is None:
+        return f"the previous period has no end but this one starts {later.start}"
+    if later.start.surely_before(earlier.end):
+        return f"starts {later.start}, before the previous period ends ({earlier.end})"
+    if earlier.start and later.start.surely_before(earlier.start):
+        return "periods are out of order"
+    return ""
+
+
+@rule(
+    "conditional-incomplete",
+    Severity.ERROR,
+    "Conditional coverage must say under which condition (study, centres, conditions) and until when.",
+)
+def check_conditional(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    for p, ind in walk_indications(m):
+        for j, period in enumerate(ind.coverage):
+            if period.status != "conditional":
+                continue
+            if not (period.conditions or period.study or period.centres):
+                yield _finding(
+                    "conditional-incomplete",
+                    f"conditional coverage of '{ind.id}' names no condition",
+                    d.locate((*p, "coverage", j)),
+                    hint="add 'study', 'centres' or 'conditions'",
+                )
+            if period.end is None:
+                yield _finding(
+                    "conditional-incomplete",
+                    f"conditional coverage of '{ind.id}' has no end date",
+                    d.locate((*p, "coverage", j)),
+                    hint="add 'end'",
+                )
+
+
+@rule(
+    "date-order",
+    Severity.ERROR,
+    "Dates must tell a possible story: addenda after the position, deadlines after the letter, predecessors before successors.",
+)
+def check_date_order(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    if m.position:
+        for i, addendum in enumerate(m.position.addenda):
+            if addendum.date.surely_before(m.position.date):
+                yield _finding(
+                    "date-order",
+                    f"addendum '{addendum.id}' ({addendum.date}) is dated before the position ({m.position.date})",
+                    d.locate(("position", "addenda", i, "date")),
+                )
+        for i, old in enumerate(m.position.supersedes):
+            if m.position.date.surely_before(old.date):
+                yield _finding(
+                    "date-order",
+                    f"superseded position '{old.id}' ({old.date}) is dated after its successor ({m.position.date})",
+                    d.locate(("position", "supersedes", i, "date")),
+                )
+    for i, letter in enumerate(m.letters):
+        if letter.reply_deadline and letter.reply_deadline.surely_before(letter.date):
+            yield _finding(
+                "date-order",
+                f"letter '{letter.id}' asks for a reply by {letter.reply_deadline}, before its own date ({letter.date})",
+                d.locate(("letters", i, "reply_deadline")),
+            )
+        if letter.in_reply_to and letter.date.surely_before(letter.in_reply_to.date):
+            yield _finding(
+                "date-order",
+                f"letter '{letter.id}' answers a letter dated after it ({letter.in_reply_to.date})",
+                d.locate(("letters", i, "in_reply_to", "date")),
+            )
+    for p, ind in walk_indications(m):
+        for j, c in enumerate(ind.conclusions):
+            if c.revision and c.revision.date.surely_before(c.date):
+                yield _finding(
+                    "date-order",
+                    f"conclusion '{c.id}' is revised ({c.revision.date}) before it was drawn ({c.date})",
+                    d.locate((*p, "conclusions", j, "revision", "date")),
+                )
+
+
+def count_codes(findings: Iterable[Finding]) -> Counter[str]:
+    """How many findings each code produced."""
+    return Counter(f.code for f in findings)

@@ -1,0 +1,148 @@
+"""The `dossier` command: verbs and exit codes, nothing else.
+
+Exit codes: 0 clean, 1 the check found errors (or a build failed on them), 2 unusable input
+or wrong usage. Domain exceptions become messages here; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tooling import scaffold
+from tooling.config import Config, load_config
+from tooling.diagnostics import DossierError, findings_to_json
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"dossier: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="dossier", description="Check, render and publish assessment dossiers.")
+    parser.add_argument(
+        "--root", type=Path, default=None, help="project root (default: nearest dossier.toml)"
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
+
+    check = verbs.add_parser("check", help="load every dossier and run the consistency rules")
+    check.add_argument("paths", nargs="*", type=Path, help="dossier folders (default: all)")
+    check.add_argument("--format", choices=["text", "json"], default="text")
+    check.add_argument("--quiet", action="store_true", help="print errors only")
+
+    schema = verbs.add_parser("schema", help="write the JSON Schema of dossier.yaml")
+    schema.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        help="file to write (default: schema/dossier.schema.json; '-' for stdout)",
+    )
+
+    new = verbs.add_parser("new", help="scaffold a new dossier that passes the check")
+    new.add_argument("slug", help="folder name: lower-case letters, digits and hyphens")
+    new.add_argument("--title", default=None)
+
+    verbs.add_parser("rules", help="list the consistency rules as Markdown")
+
+    for name, text in (
+        ("render", "render every document (Markdown, PDF, DOCX)"),
+        ("build", "check, render and build the site"),
+    ):
+        sub = verbs.add_parser(name, help=text)
+        sub.add_argument("paths", nargs="*", type=Path, help="dossier folders (default: all)")
+        sub.add_argument("-o", "--output", type=Path, default=None, help="output folder")
+        sub.add_argument("-j", "--jobs", type=int, default=2, help="parallel workers (default: 2)")
+        sub.add_argument("--quiet", action="store_true", help="no progress output")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except DossierError as exc:
+        print(f"dossier: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("dossier: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.verb == "rules":
+        from tooling.docs import rules_markdown
+
+        sys.stdout.write(rules_markdown())
+        return EXIT_OK
+    if args.verb == "schema":
+        from tooling.docs import schema_json
+
+        text = schema_json()
+        if args.output and str(args.output) == "-":
+            sys.stdout.write(text)
+            return EXIT_OK
+        config = load_config(args.root)
+        target = args.output or config.root / "schema" / "dossier.schema.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        print(f"wrote {config.display(target)}")
+        return EXIT_OK
+    config = load_config(args.root)
+    if args.verb == "new":
+        created = scaffold.new_dossier(config, args.slug, args.title)
+        print(f"created {config.display(created)}: edit dossier.yaml, then run `dossier check`")
+        return EXIT_OK
+    if args.verb == "check":
+        return _check(config, args)
+    if args.verb == "render":
+        from tooling.publish import render_command
+
+        return render_command(config, args)
+    if args.verb == "build":
+        from tooling.publish import build_command
+
+        return build_command(config, args)
+    raise AssertionError(args.verb)  # argparse only lets known verbs through
+
+
+def _check(config: Config, args: argparse.Namespace) -> int:
+    from tooling.pipeline import check
+
+    result = check(config, args.paths)
+    summary = result.summary()
+    if args.format == "json":
+        print(findings_to_json(result.findings, summary))
+    else:
+        for finding in result.findings:
+            if args.quiet and finding not in result.errors:
+                continue
+            print(finding.format())
+        print(summary_line(summary))
+    return EXIT_ERRORS if result.errors else EXIT_OK
+
+
+def summary_line(summary: dict[str, object]) -> str:
+    """One line that says what was checked and against which retraction snapshot."""
+    db = summary["retraction_database"]
+    assert isinstance(db, dict)
+    snapshot = (
+        f"retraction database {db['path']} ({db['date'] or 'undated'}, sha256 {str(db['sha256'])[:12]})"
+        if db["path"]
+        else "no retraction database configured"
+    )
+    return (
+        f"{summary['dossiers']} dossiers, {summary['indications']} indications, "
+        f"{summary['references']} references ({summary['flagged_references']} flagged); "
+        f"{summary['errors']} errors, {summary['warnings']} warnings; checked against {snapshot}"
+    )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

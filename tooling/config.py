@@ -1,0 +1,95 @@
+"""Project configuration: where dossiers, templates, outputs and the retraction database are.
+
+Read from `dossier.toml` at the project root (found upward from the working directory), so
+the toolkit works on any repository laid out the same way. Every key has a default.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from tooling.diagnostics import DossierError, Location
+
+CONFIG_NAME = "dossier.toml"
+_KNOWN = {
+    "project": {"dossiers", "templates", "output", "site", "docs", "language"},
+    "retractions": {"database", "snapshot_date", "sha256"},
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved, absolute paths and settings of one project."""
+
+    root: Path
+    dossiers_dir: Path
+    templates_dir: Path
+    output_dir: Path
+    site_dir: Path
+    docs_dir: Path
+    language: str = "nl"
+    retraction_db: Path | None = None
+    retraction_snapshot_date: str = ""
+    retraction_sha256: str = ""
+
+    def display(self, path: Path) -> str:
+        """A path as the user should see it: relative to the project root when inside it."""
+        try:
+            return str(path.resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path)
+
+
+def find_root(start: Path) -> Path:
+    """The nearest directory at or above ``start`` that has a dossier.toml; else ``start``."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / CONFIG_NAME).is_file():
+            return candidate
+    return start
+
+
+def load_config(root: Path | None = None) -> Config:
+    """Read dossier.toml (if any) and resolve every path against the project root."""
+    root = find_root(root or Path.cwd())
+    path = root / CONFIG_NAME
+    data: dict[str, dict[str, object]] = {}
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise DossierError(f"invalid {CONFIG_NAME}: {exc}", Location(CONFIG_NAME)) from None
+        for section, value in data.items():
+            if section not in _KNOWN or not isinstance(value, dict):
+                raise DossierError(f"unknown section [{section}]", Location(CONFIG_NAME))
+            unknown = set(value) - _KNOWN[section]
+            if unknown:
+                raise DossierError(
+                    f"unknown key(s) in [{section}]: {', '.join(sorted(unknown))}",
+                    Location(CONFIG_NAME),
+                    hint=f"known: {', '.join(sorted(_KNOWN[section]))}",
+                )
+    project = data.get("project", {})
+    retractions = data.get("retractions", {})
+
+    def setting(section: dict[str, object], key: str, default: str) -> str:
+        value = section.get(key, default)
+        if not isinstance(value, str):
+            raise DossierError(f"'{key}' must be a string", Location(CONFIG_NAME))
+        return value
+
+    database = setting(retractions, "database", "")
+    return Config(
+        root=root,
+        dossiers_dir=root / setting(project, "dossiers", "dossiers"),
+        templates_dir=root / setting(project, "templates", "templates"),
+        output_dir=root / setting(project, "output", "build"),
+        site_dir=root / setting(project, "site", "site"),
+        docs_dir=root / setting(project, "docs", "docs"),
+        language=setting(project, "language", "nl"),
+        retraction_db=root / database if database else None,
+        retraction_snapshot_date=setting(retractions, "snapshot_date", ""),
+        retraction_sha256=setting(retractions, "sha256", ""),
+    )

@@ -1,0 +1,127 @@
+"""Facts derived from a dossier, computed in one place for the checker and the templates.
+
+A document and the checker can never disagree about whether a conclusion still stands or
+what an indication's coverage was on a date, because both ask these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from tooling.dates import PartialDate
+from tooling.model import Conclusion, CoveragePeriod, Dossier, Indication
+from tooling.retractions import Notice
+
+IndicationPath = tuple[str | int, ...]
+
+
+def walk_indications(dossier: Dossier) -> Iterator[tuple[IndicationPath, Indication]]:
+    """Every indication and subgroup, depth first, with its path in dossier.yaml."""
+
+    def walk(
+        path: IndicationPath, indication: Indication
+    ) -> Iterator[tuple[IndicationPath, Indication]]:
+        yield path, indication
+        for k, sub in enumerate(indication.subgroups):
+            yield from walk((*path, "subgroups", k), sub)
+
+    for i, indication in enumerate(dossier.indications):
+        yield from walk(("indications", i), indication)
+
+
+def indication_index(dossier: Dossier) -> dict[str, Indication]:
+    """Indications and subgroups by id (the first one wins when ids repeat)."""
+    index: dict[str, Indication] = {}
+    for _, indication in walk_indications(dossier):
+        index.setdefault(indication.id, indication)
+    return index
+
+
+def conclusion_index(dossier: Dossier) -> dict[str, Conclusion]:
+    """Every conclusion of the dossier by id."""
+    index: dict[str, Conclusion] = {}
+    for _, indication in walk_indications(dossier):
+        for conclusion in indication.conclusions:
+            index.setdefault(conclusion.id, conclusion)
+    return index
+
+
+def conclusion_stands(conclusion: Conclusion) -> bool:
+    """A conclusion stands until it is recorded as invalidated or revised."""
+    return conclusion.revision is None or conclusion.revision.kind == "under_reassessment"
+
+
+def current_conclusion(indication: Indication) -> Conclusion | None:
+    """The most recent conclusion of an indication (standing or not), or None."""
+    if not indication.conclusions:
+        return None
+    return max(indication.conclusions, key=lambda c: c.date)
+
+
+@dataclass(frozen=True)
+class EvidenceStatus:
+    """How the evidence under a conclusion stands: retracted, to review, sound, missing."""
+
+    retracted: tuple[str, ...]
+    to_review: tuple[str, ...]
+    sound: tuple[str, ...]
+    missing: tuple[str, ...]
+
+    @property
+    def rests_only_on_retracted(self) -> bool:
+        return not self.sound and not self.to_review and bool(self.retracted)
+
+
+def evidence_status(
+    conclusion: Conclusion, references: Mapping[str, object], flags: Mapping[str, Notice]
+) -> EvidenceStatus:
+    """Sort a conclusion's references by what the retraction data says of them."""
+    retracted, review, sound, missing = [], [], [], []
+    for key in conclusion.evidence:
+        if key not in references:
+            missing.append(key)
+        elif key in flags and flags[key].nature.invalidates:
+            retracted.append(key)
+        elif key in flags:
+            review.append(key)
+        else:
+            sound.append(key)
+    return EvidenceStatus(tuple(retracted), tuple(review), tuple(sound), tuple(missing))
+
+
+def period_contains(period: CoveragePeriod, day: dt.date) -> bool:
+    """Whether ``day`` falls inside a coverage period (start inclusive, end exclusive)."""
+    if period.start is not None and day < period.start.earliest():
+        return False
+    return period.end is None or day < period.end.earliest()
+
+
+def applies_to_variant(period: CoveragePeriod | Conclusion, variant: str | None) -> bool:
+    return variant is None or not period.variants or variant in period.variants
+
+
+def coverage_on(
+    indication: Indication, day: dt.date | PartialDate, variant: str | None = None
+) -> CoveragePeriod | None:
+    """The coverage period of an indication (and variant) in force on a day, if recorded."""
+    when = day.earliest() if isinstance(day, PartialDate) else day
+    for period in indication.coverage:
+        if applies_to_variant(period, variant) and period_contains(period, when):
+            return period
+    return None
+
+
+def current_coverage(indication: Indication, variant: str | None = None) -> CoveragePeriod | None:
+    """The coverage period still open (no end), else the last one recorded."""
+    periods = [p for p in indication.coverage if applies_to_variant(p, variant)]
+    open_periods = [p for p in periods if p.end is None]
+    if open_periods:
+        return open_periods[-1]
+    return periods[-1] if periods else None
+
+
+def variants_of(dossier: Dossier) -> dict[str, str]:
+    """Variant id -> display name (abbreviation when there is one)."""
+    return {v.id: v.abbreviation or v.name for v in dossier.intervention.variants}

@@ -1,0 +1,325 @@
+"""The typed dossier: everything a `dossier.yaml` can say, validated by pydantic.
+
+Field names are the YAML keys; unknown keys are errors so that typos never pass silently.
+Descriptions end up in the JSON Schema that editors use to autocomplete `dossier.yaml`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from tooling.dates import PartialDate
+
+Slug = Annotated[
+    str,
+    StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=80),
+    Field(description="Identifier: lower-case letters, digits and hyphens."),
+]
+Text = Annotated[str, StringConstraints(min_length=1)]
+Markdown = Annotated[str, Field(description="Markdown text.")]
+
+Verdict = Literal["meets", "does_not_meet", "insufficient_evidence", "pending"]
+Certainty = Literal["high", "moderate", "low", "very_low"]
+CoverageStatus = Literal["insured", "not_insured", "conditional"]
+DocumentStatus = Literal["concept", "definitive", "withdrawn"]
+RevisionKind = Literal["invalidated", "revised", "under_reassessment"]
+
+
+class Strict(BaseModel):
+    """Base for every dossier object: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Organisation(Strict):
+    """An organisation that issues, sends or receives documents."""
+
+    name: Text
+    short_name: str | None = None
+    address: list[str] = Field(default_factory=list)
+    website: str | None = None
+
+
+class Person(Strict):
+    """A named person with the role they sign or act in."""
+
+    name: Text
+    role: str | None = None
+
+
+class Variant(Strict):
+    """A technique or form of the intervention (e.g. SCS, DRGS)."""
+
+    id: Slug
+    name: Text
+    abbreviation: str | None = None
+
+
+class Intervention(Strict):
+    """The care being assessed and its variants."""
+
+    name: Text
+    description: Markdown = ""
+    variants: list[Variant] = Field(default_factory=list)
+
+
+class Pico(Strict):
+    """The question an assessment answers for one indication or subgroup."""
+
+    population: Text
+    intervention: Text
+    comparator: Text
+    outcomes: list[Text] = Field(default_factory=list)
+
+
+class Revision(Strict):
+    """What later happened to a conclusion: invalidated, revised or under reassessment."""
+
+    kind: RevisionKind
+    date: PartialDate
+    reason: Text
+    replaced_by: Slug | None = Field(None, description="Id of the conclusion that replaces it.")
+    source: Slug | None = Field(None, description="Id of the document that records it.")
+
+
+class Conclusion(Strict):
+    """A verdict on the criterion 'stand van de wetenschap en praktijk' for one indication."""
+
+    id: Slug
+    verdict: Verdict
+    date: PartialDate
+    evidence: list[str] = Field(
+        default_factory=list, description="BibTeX keys of the references it rests on."
+    )
+    certainty: Certainty | None = None
+    rationale: Markdown = ""
+    variants: list[Slug] = Field(
+        default_factory=list, description="Variant ids it applies to; empty means all."
+    )
+    revision: Revision | None = None
+
+
+class Centres(Strict):
+    """Where conditional care may be given: named centres, or a count when unnamed."""
+
+    count: int | None = Field(None, ge=1)
+    names: list[Text] = Field(default_factory=list)
+
+
+class CoveragePeriod(Strict):
+    """One period of coverage: from `start` (inclusive) to `end` (exclusive, open when absent)."""
+
+    status: CoverageStatus
+    start: PartialDate | None = Field(None, description="Empty: since before the records.")
+    end: PartialDate | None = None
+    variants: list[Slug] = Field(default_factory=list, description="Empty means every variant.")
+    conditions: list[Slug] = Field(
+        default_factory=list, description="Ids of the position's conditions that apply."
+    )
+    study: str | None = Field(None, description="Only inside this study (conditional coverage).")
+    centres: Centres | None = None
+    agreed_until: PartialDate | None = Field(
+        None, description="The end originally agreed, when the period ended earlier."
+    )
+    basis: Slug | None = Field(None, description="Id of the conclusion this coverage rests on.")
+    note: Markdown = ""
+
+
+class Indication(Strict):
+    """An indication (or subgroup) with its PICO, conclusions and coverage over time."""
+
+    id: Slug
+    name: Text
+    abbreviation: str | None = None
+    description: Markdown = ""
+    variants: list[Slug] = Field(default_factory=list, description="Variant ids assessed.")
+    pico: Pico | None = None
+    conclusions: list[Conclusion] = Field(default_factory=list)
+    coverage: list[CoveragePeriod] = Field(default_factory=list)
+    subgroups: list[Indication] = Field(default_factory=list)
+
+
+class Condition(Strict):
+    """A condition that must hold for coverage (adults, severe pain, positive trial...)."""
+
+    id: Slug
+    text: Text
+
+
+class TransitionalArrangement(Strict):
+    """Arrangement for patients already treated when the position takes effect."""
+
+    summary: Text
+    applies_to: Text
+    details: Markdown = ""
+
+
+class SupersededPosition(Strict):
+    """An earlier position that this one replaces."""
+
+    id: Slug
+    title: Text
+    date: PartialDate
+    issuer: str | None = None
+    url: str | None = None
+    note: str = ""
+
+
+class Addendum(Strict):
+    """A dated correction or change to a published position."""
+
+    id: Slug
+    date: PartialDate
+    summary: Text
+    location: str | None = Field(None, description="Where it changed, e.g. 'pagina 264, tabel 3'.")
+    details: Markdown = ""
+
+
+class Position(Strict):
+    """The formal position (standpunt) of the issuing body."""
+
+    title: Text
+    status: DocumentStatus
+    date: PartialDate = Field(description="Date the position takes effect (ingangsdatum).")
+    summary: Markdown = ""
+    body_file: str | None = Field(None, description="Markdown file with the longer text.")
+    conditions: list[Condition] = Field(default_factory=list)
+    transitional_arrangement: TransitionalArrangement | None = None
+    supersedes: list[SupersededPosition] = Field(default_factory=list)
+    addenda: list[Addendum] = Field(default_factory=list)
+
+
+class Recipient(Strict):
+    """Who a letter is addressed to."""
+
+    organisation: Text
+    attention: str | None = Field(None, description="Person the letter is for (T.a.v.).")
+    salutation: str | None = None
+    address: list[str] = Field(default_factory=list)
+
+
+class TheirLetter(Strict):
+    """The letter being answered."""
+
+    date: PartialDate
+    description: str = ""
+
+
+class Meeting(Strict):
+    """A meeting a letter refers to."""
+
+    date: PartialDate
+    description: Text
+
+
+class Letter(Strict):
+    """A letter: to parliament, to a professional body or anyone else."""
+
+    id: Slug
+    audience: Literal["parliament", "professional_body", "other"]
+    status: DocumentStatus = "definitive"
+    sender: Organisation | None = Field(None, description="Defaults to the dossier's issuer.")
+    recipient: Recipient
+    cc: list[Text] = Field(default_factory=list)
+    date: PartialDate
+    subject: Text
+    reference: str | None = None
+    in_reply_to: TheirLetter | None = None
+    meetings: list[Meeting] = Field(default_factory=list)
+    reply_deadline: PartialDate | None = None
+    indications: list[Slug] = Field(
+        default_factory=list, description="Ids of the indications the letter names."
+    )
+    signatory: Person
+    closing: str = "Hoogachtend,"
+    body_file: Text = Field(description="Markdown file (a template) with the body and footnotes.")
+
+
+Number = int | float
+
+
+class Rule(Strict):
+    """A rule with a number (warranty, waiting time, threshold) or a code, kept as data."""
+
+    id: Slug
+    label: Text
+    value: Number | str
+    unit: str | None = None
+    note: str = ""
+
+
+class GlossaryEntry(Strict):
+    """An abbreviation or term with its meaning."""
+
+    term: Text
+    definition: Text
+
+
+class FaqItem(Strict):
+    """One question and its answer; the answer may quote rules (``{{ rules['id'] }}``)."""
+
+    id: Slug
+    question: Markdown
+    answer: Markdown
+
+
+class FaqTheme(Strict):
+    """A group of questions under one theme."""
+
+    id: Slug
+    title: Text
+    items: list[FaqItem]
+
+
+class Faq(Strict):
+    """Frequently asked questions, grouped by theme."""
+
+    id: Slug
+    title: Text
+    date: PartialDate
+    status: DocumentStatus = "definitive"
+    themes: list[FaqTheme]
+
+
+class LeafletSection(Strict):
+    """A section of a patient leaflet."""
+
+    title: Text
+    body: Markdown
+
+
+class Leaflet(Strict):
+    """A leaflet for patients, in plain language."""
+
+    id: Slug
+    title: Text
+    subtitle: str = ""
+    status: DocumentStatus = "definitive"
+    issuer: Organisation | None = None
+    date: PartialDate | None = None
+    indication: Slug | None = Field(None, description="Indication whose coverage it explains.")
+    sections: list[LeafletSection] = Field(default_factory=list)
+    steps: list[LeafletSection] = Field(default_factory=list, description="What the reader can do.")
+    contact: list[str] = Field(default_factory=list)
+
+
+class Dossier(Strict):
+    """One assessment dossier: the single source of truth for every document about it."""
+
+    title: Text
+    language: Literal["nl"] = "nl"
+    jurisdiction: Literal["NL", "BE"]
+    issuer: Organisation
+    status: DocumentStatus
+    updated: PartialDate = Field(description="Date of the last change to the dossier.")
+    summary: Markdown = ""
+    intervention: Intervention
+    position: Position | None = None
+    indications: list[Indication] = Field(default_factory=list)
+    letters: list[Letter] = Field(default_factory=list)
+    faq: Faq | None = None
+    leaflets: list[Leaflet] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    glossary: list[GlossaryEntry] = Field(default_factory=list)

@@ -1,0 +1,72 @@
+"""`dossier new`: a minimal dossier that passes the check, never over an existing one."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tooling.config import Config
+from tooling.diagnostics import DossierError, Location
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+
+DOSSIER_TEMPLATE = """\
+# yaml-language-server: $schema={schema}
+title: {title}
+jurisdiction: NL
+issuer:
+  name: Zorginstituut Nederland
+status: concept
+updated: {today}
+summary: >-
+  Korte samenvatting van de beoordeling.
+intervention:
+  name: {title}
+  variants: []
+indications:
+  - id: indicatie-1
+    name: Eerste indicatie
+    pico:
+      population: Patiënten met ...
+      intervention: {title}
+      comparator: Gebruikelijke zorg
+      outcomes: [Pijn, Kwaliteit van leven]
+    conclusions:
+      - id: indicatie-1-beoordeling
+        verdict: pending
+        date: {today}
+"""
+
+BIB_TEMPLATE = """\
+% References of this dossier. Cite them in Markdown as [@key] and list them under a
+% conclusion's `evidence`. Record a retraction with `retraction = {{Retraction}}`.
+"""
+
+
+def new_dossier(config: Config, slug: str, title: str | None = None) -> Path:
+    """Create ``dossiers/<slug>/`` with dossier.yaml and references.bib; return the folder."""
+    import datetime as dt
+
+    if not _SLUG.match(slug):
+        raise DossierError(
+            f"'{slug}' is not a valid dossier name",
+            hint="use lower-case letters, digits and hyphens, e.g. 'tavi-aortaklepstenose'",
+        )
+    target = config.dossiers_dir / slug
+    if target.exists():
+        raise DossierError(
+            "already exists; `dossier new` never overwrites a dossier",
+            Location(config.display(target)),
+        )
+    schema = Path("..") / ".." / "schema" / "dossier.schema.json"
+    target.mkdir(parents=True)
+    (target / "dossier.yaml").write_text(
+        DOSSIER_TEMPLATE.format(
+            schema=schema.as_posix(),
+            title=title or slug.replace("-", " ").capitalize(),
+            today=dt.date.today().isoformat(),
+        ),
+        encoding="utf-8",
+    )
+    (target / "references.bib").write_text(BIB_TEMPLATE, encoding="utf-8")
+    return target
