@@ -125,3 +125,48 @@ def current_coverage(indication: Indication, variant: str | None = None) -> Cove
 def variants_of(dossier: Dossier) -> dict[str, str]:
     """Variant id -> display name (abbreviation when there is one)."""
     return {v.id: v.abbreviation or v.name for v in dossier.intervention.variants}
+
+
+def assessed(dossier: Dossier) -> list[Indication]:
+    """The indications or subgroups that carry conclusions, in dossier order.
+
+    Where an indication is split into subgroups with their own conclusions, the subgroups
+    are what was decided, so they are listed instead of their parent.
+    """
+    result: list[Indication] = []
+
+    def visit(indication: Indication) -> None:
+        decided_subgroups = [s for s in indication.subgroups if s.conclusions or s.subgroups]
+        if indication.conclusions or not decided_subgroups:
+            result.append(indication)
+        for sub in decided_subgroups:
+            visit(sub)
+
+    for indication in dossier.indications:
+        visit(indication)
+    return result
+
+
+def variant_names(dossier: Dossier, indication: Indication, conclusion: Conclusion | None = None) -> list[str]:
+    """Names of the variants a conclusion (or else the indication) applies to."""
+    names = variants_of(dossier)
+    chosen = (conclusion.variants if conclusion and conclusion.variants else None) or indication.variants
+    return [names.get(v, v) for v in chosen]
+
+
+def split_by_coverage(
+    units: list[Indication],
+) -> tuple[list[Indication], list[Indication], list[Indication]]:
+    """Units whose current coverage is (conditionally) insured, not insured, or unrecorded."""
+    covered: list[Indication] = []
+    uncovered: list[Indication] = []
+    other: list[Indication] = []
+    for unit in units:
+        period = current_coverage(unit)
+        if period is None:
+            other.append(unit)
+        elif period.status == "not_insured":
+            uncovered.append(unit)
+        else:
+            covered.append(unit)
+    return covered, uncovered, other

@@ -78,7 +78,7 @@ class Revision(Strict):
     """What later happened to a conclusion: invalidated, revised or under reassessment."""
 
     kind: RevisionKind
-    date: PartialDate
+    date: PartialDate = Field(description="When it was decided or, when unknown, recorded.")
     reason: Text
     replaced_by: Slug | None = Field(None, description="Id of the conclusion that replaces it.")
     source: Slug | None = Field(None, description="Id of the document that records it.")
@@ -208,8 +208,9 @@ class TheirLetter(Strict):
 
 
 class Meeting(Strict):
-    """A meeting a letter refers to."""
+    """A meeting a letter refers to; the body quotes it as ``meeting('id')``."""
 
+    id: Slug
     date: PartialDate
     description: Text
 

@@ -1,0 +1,126 @@
+"""Numbered citations and a Vancouver-style reference list, with retractions marked.
+
+One formatter serves the site, the PDF and the DOCX, so a reference reads the same in every
+document. Pandoc's citeproc cannot mark a retracted entry in the list and costs a pandoc run
+per site page; see docs/citations.md for the measurement behind this choice.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from tooling.bibliography import Reference
+from tooling.i18n import message
+from tooling.load import _CITATION_GROUP, _CITATION_KEY
+from tooling.retractions import Notice
+
+_MAX_AUTHORS = 6  # Vancouver: list six, then "et al."
+
+
+@dataclass(frozen=True)
+class CitedText:
+    """Markdown with citations numbered, and the references in citation order."""
+
+    markdown: str
+    order: tuple[str, ...]
+
+
+def number_citations(
+    markdown: str, flags: Mapping[str, Notice], order: Sequence[str] = (), language: str = "nl"
+) -> CitedText:
+    """Replace ``[@a; @b]`` by ``[1, 2]``, numbering by first appearance after ``order``.
+
+    A flagged reference is marked where it is cited, so no reader meets it unwarned.
+    """
+    numbers: dict[str, int] = {key: i + 1 for i, key in enumerate(order)}
+
+    def replace(match: re.Match[str]) -> str:
+        keys = [k.group(1) for k in _CITATION_KEY.finditer(match.group(1))]
+        parts = []
+        for key in keys:
+            number = numbers.setdefault(key, len(numbers) + 1)
+            flag = flags.get(key)
+            parts.append(f"{number}" + (f" ({message('ref.flag.' + flag.nature.value, language).lower()})" if flag else ""))
+        return "[" + ", ".join(parts) + "]"
+
+    text = _CITATION_GROUP.sub(replace, markdown)
+    return CitedText(text, tuple(numbers))
+
+
+def format_authors(authors: str) -> str:
+    """'Doe, John and Roe, R. A.' -> 'Doe J, Roe RA' (Vancouver initials, six then et al.)."""
+    if not authors.strip():
+        return ""
+    names = [a.strip() for a in re.split(r"\s+and\s+", authors) if a.strip()]
+    formatted = []
+    for name in names[:_MAX_AUTHORS]:
+        if "," in name:
+            last, first = (p.strip() for p in name.split(",", 1))
+        else:
+            pieces = name.split()
+            last, first = pieces[-1], " ".join(pieces[:-1])
+        initials = "".join(part[0] for part in re.split(r"[\s.\-]+", first) if part)
+        formatted.append(f"{last} {initials}".strip())
+    text = ", ".join(formatted)
+    return text + ", et al" if len(names) > _MAX_AUTHORS else text
+
+
+def format_reference(ref: Reference, flag: Notice | None = None, language: str = "nl") -> str:
+    """One reference in Vancouver style, as Markdown, with its DOI (or URL) as a link."""
+    f = ref.fields
+    parts: list[str] = []
+    authors = format_authors(f.get("author", "")) or f.get("institution", "") or f.get("organization", "")
+    if authors:
+        parts.append(authors.rstrip(".") + ".")
+    if ref.title:
+        parts.append(ref.title.rstrip(".") + ".")
+    journal = f.get("journal", "")
+    if journal:
+        volume = f.get("volume", "")
+        issue = f"({f['number']})" if f.get("number") else ""
+        pages = f":{f['pages'].replace('--', '-')}" if f.get("pages") else ""
+        year = ref.year
+        tail = f"{year};{volume}{issue}{pages}" if volume else year
+        parts.append(f"{journal}. {tail}.".replace(". .", "."))
+    else:
+        publisher = f.get("publisher") or (f.get("institution") if authors != f.get("institution") else "")
+        place = f.get("address", "")
+        where = ": ".join(x for x in (place, publisher) if x)
+        year = ref.year
+        if where or year:
+            parts.append("; ".join(x for x in (where, year) if x) + ".")
+    if ref.doi:
+        parts.append(f"doi:[{ref.doi}](https://doi.org/{ref.doi})")
+    elif f.get("url"):
+        parts.append(f"{message('ref.available', language)}: <{f['url']}>")
+    text = " ".join(parts)
+    if ref.is_placeholder:
+        text += f" *({message('ref.placeholder', language)}: {f['note'].split(':', 1)[-1].strip()})*"
+    if flag is not None:
+        text += " " + flag_badge(flag, language)
+    return text
+
+
+def flag_badge(flag: Notice, language: str = "nl") -> str:
+    """'**Teruggetrokken** (2 februari 2010): reden' as Markdown."""
+    from tooling.templating import format_partial_date
+
+    label = message("ref.flag." + flag.nature.value, language)
+    date = f" ({format_partial_date(flag.date, language=language)})" if flag.date else ""
+    reason = f": {flag.reason}" if flag.reason else ""
+    return f"**{label}**{date}{reason}"
+
+
+def reference_list(
+    order: Sequence[str], references: Mapping[str, Reference], flags: Mapping[str, Notice], language: str = "nl"
+) -> str:
+    """A numbered Markdown list of the references in citation order."""
+    lines = []
+    for number, key in enumerate(order, start=1):
+        ref = references.get(key)
+        if ref is None:
+            continue
+        lines.append(f"{number}. {format_reference(ref, flags.get(key), language)}")
+    return "\n".join(lines)

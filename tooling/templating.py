@@ -1,0 +1,167 @@
+"""The one Jinja setup: strict undefined, Dutch filters, and a sandbox for dossier prose.
+
+Document templates (``templates/*.md.j2``) are trusted toolkit files; prose inside a dossier
+(letter bodies, FAQ answers, leaflet text) is written by policy writers and runs sandboxed
+with a small, documented context (see docs/dossier-format.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel.dates import format_date
+from babel.numbers import format_decimal
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from tooling.dates import PartialDate
+from tooling.diagnostics import DossierError, Location
+from tooling.facts import indication_index
+from tooling.i18n import message
+from tooling.model import CoveragePeriod, Dossier, Indication, Letter, Rule
+
+_DATE_PATTERNS = {"long": "d MMMM y", "day_month": "d MMMM", "weekday": "EEEE d MMMM", "month": "MMMM y"}
+
+
+class TemplateError(DossierError):
+    """A template or a prose template failed; carries the file and line."""
+
+
+def format_partial_date(value: PartialDate | dt.date | None, fmt: str = "long", language: str = "nl") -> str:
+    """Dutch date text: '12 november 2019', 'september 2019' or '2019', via babel (CLDR)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        value = PartialDate.of(value)
+    if value.day is None and value.month is None:
+        return str(value.year)
+    if value.day is None:
+        return format_date(value.earliest(), _DATE_PATTERNS["month"], locale=language)
+    if fmt not in _DATE_PATTERNS:
+        raise ValueError(f"unknown date format '{fmt}'; use one of {', '.join(_DATE_PATTERNS)}")
+    return format_date(value.earliest(), _DATE_PATTERNS[fmt], locale=language)
+
+
+def format_rule(rule: Rule, language: str = "nl") -> str:
+    """A rule's value as a reader sees it: '3,5 V', '24 maanden', '151152-151163'."""
+    if isinstance(rule.value, str):
+        text = rule.value
+    else:
+        text = format_decimal(rule.value, locale=language)
+    return f"{text} {rule.unit}" if rule.unit else text
+
+
+def _filters(language: str) -> dict[str, Callable[..., Any]]:
+    return {
+        "date": lambda value, fmt="long": format_partial_date(value, fmt, language),
+        "verdict": lambda value, form="label": message(
+            f"verdict.{value}" if form == "label" else f"verdict.{form}.{value}", language
+        ),
+        "coverage": lambda value: message(f"coverage.{value or 'none'}", language),
+        "status": lambda value: message(f"status.{value}", language),
+        "certainty": lambda value: message(f"certainty.{value}", language) if value else "",
+        "number": lambda value: format_decimal(value, locale=language),
+    }
+
+
+def document_environment(templates_dir: Path, language: str = "nl") -> jinja2.Environment:
+    """The environment for the toolkit's document templates (Markdown output, not escaped)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(_filters(language))
+    env.globals["t"] = lambda key, **values: message(key, language, **values)
+    return env
+
+
+_SANDBOX: dict[str, ImmutableSandboxedEnvironment] = {}
+
+
+def sandbox(language: str = "nl") -> ImmutableSandboxedEnvironment:
+    """The sandboxed environment for prose written inside dossiers (shared, it is stateless)."""
+    if language not in _SANDBOX:
+        env = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+        env.filters.update(_filters(language))
+        _SANDBOX[language] = env
+    return _SANDBOX[language]
+
+
+def prose_context(dossier: Dossier, letter: Letter | None = None) -> dict[str, Any]:
+    """What dossier prose may use: the dossier, rules, indications and coverage helpers."""
+    index = indication_index(dossier)
+
+    def indication(ident: str) -> Indication:
+        if ident not in index:
+            raise KeyError(f"no indication '{ident}' (known: {', '.join(sorted(index))})")
+        return index[ident]
+
+    def period(ident: str, status: str, variant: str | None) -> CoveragePeriod:
+        for candidate in indication(ident).coverage:
+            if candidate.status == status and (variant is None or not candidate.variants or variant in candidate.variants):
+                return candidate
+        raise KeyError(f"indication '{ident}' has no {status} coverage period" + (f" for '{variant}'" if variant else ""))
+
+    context: dict[str, Any] = {
+        "dossier": dossier,
+        "rules": {rule.id: format_rule(rule, dossier.language) for rule in dossier.rules},
+        "indication": indication,
+        "since": lambda ident, status, variant=None: period(ident, status, variant).start,
+        "until": lambda ident, status, variant=None: period(ident, status, variant).end,
+        "agreed_until": lambda ident, status, variant=None: period(ident, status, variant).agreed_until,
+        "coverage_period": period,
+    }
+    if letter is not None:
+        meetings = {m.id: m for m in letter.meetings}
+
+        def meeting(ident: str) -> Any:
+            if ident not in meetings:
+                raise KeyError(f"no meeting '{ident}' in letter '{letter.id}' (known: {', '.join(meetings)})")
+            return meetings[ident]
+
+        context.update(letter=letter, indications=[indication(i) for i in letter.indications], meeting=meeting)
+    return context
+
+
+def render_prose(text: str, context: Mapping[str, Any], location: Location, language: str = "nl") -> str:
+    """Render dossier prose as a sandboxed template; errors name the file and line."""
+    if "{" not in text:  # most prose has no template syntax: skip the compile
+        return text
+    env = sandbox(language)
+    try:
+        return env.from_string(text).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax: {exc.message}", _shift(location, exc.lineno)) from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"template uses something that does not exist: {exc.message}", location,
+                            hint="see the prose context in docs/dossier-format.md") from None
+    except (KeyError, ValueError, TypeError, AttributeError, jinja2.TemplateError) as exc:
+        message_text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise TemplateError(f"template failed: {message_text}", location) from None
+
+
+def _shift(location: Location, lineno: int | None) -> Location:
+    """A template line inside a file: the file's line when the prose is a whole file."""
+    if lineno and location.line <= 1:
+        return Location(location.path, lineno, 0)
+    return location
+
+
+def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:
+    """Render a toolkit template; a broken one is reported with its file and line."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"template syntax: {exc.message}", Location(exc.filename or name, exc.lineno or 0)) from None
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template '{exc.name}' not found", Location(name),
+                            hint="templates live in the folder set by [project] templates") from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"template uses something that does not exist: {exc.message}", Location(name)) from None
