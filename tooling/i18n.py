@@ -54,7 +54,6 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "letter.reference": "Ons kenmerk",
         "letter.page": "Pagina",
         "letter.of": "van",
-        "letter.their_letter_of": "uw brief van",
         "letter.deadline": "Reactie gevraagd vóór",
         # documents
         "doc.summary": "Samenvatting",

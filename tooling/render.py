@@ -191,8 +191,7 @@ class Renderer:
                        "address": list(letter.recipient.address)},
             cc=list(letter.cc),
             subject=letter.subject,
-            their_letter=(f"{message('letter.their_letter_of', self.language)} "
-                          f"{format_partial_date(letter.in_reply_to.date, language=self.language)}")
+            their_letter=format_partial_date(letter.in_reply_to.date, language=self.language)
             if letter.in_reply_to else "",
             reference=letter.reference or "",
             signatory={"name": letter.signatory.name, "role": letter.signatory.role or ""},
