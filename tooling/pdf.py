@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
@@ -34,6 +35,9 @@ _INSTALL_HINT = "install it with: pip install pypandoc-binary typst"
 # 1980-01-01 is the earliest time a ZIP (DOCX) entry can carry.
 _FALLBACK_EPOCH = 315532800
 _PANDOC_TIMEOUT_S = 60
+# Citations are resolved upstream; without this a stray "@name" becomes a Typst
+# cite of a missing label and fails the whole document.
+_FROM = "markdown-citations"
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _DIAG_LINE = re.compile(r":(\d+):(\d+)")
 
@@ -79,16 +83,21 @@ def check_tools() -> None:
         raise PdfError(f"the typst Python package is missing; {_INSTALL_HINT}")
 
 
-def _epoch(markdown: str) -> int:
-    """Return the UNIX time of the metadata ``date`` (UTC midnight), or a fixed fallback."""
+def _front_matter(markdown: str) -> dict[str, Any]:
+    """Return the YAML metadata block as a dict; empty when absent or unparsable."""
     match = _FRONT_MATTER.match(markdown)
     if match is None:
-        return _FALLBACK_EPOCH
+        return {}
     try:
         meta = yaml.safe_load(match.group(1))
     except yaml.YAMLError:
-        return _FALLBACK_EPOCH  # pandoc will report the broken YAML itself
-    value: Any = meta.get("date") if isinstance(meta, dict) else None
+        return {}  # pandoc will report the broken YAML itself
+    return meta if isinstance(meta, dict) else {}
+
+
+def _epoch(meta: dict[str, Any]) -> int:
+    """Return the UNIX time of the metadata ``date`` (UTC midnight), or a fixed fallback."""
+    value = meta.get("date")
     if isinstance(value, str):
         try:
             value = dt.date.fromisoformat(value[:10])
@@ -107,7 +116,7 @@ def _pandoc(markdown: str, args: list[str], *, names: Path, epoch: int) -> bytes
     and version probes per call.
     """
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch))
-    cmd = [_pandoc_path(), "--from", "markdown", *args]
+    cmd = [_pandoc_path(), "--from", _FROM, *args]
     try:
         proc = subprocess.run(
             cmd,
@@ -122,6 +131,8 @@ def _pandoc(markdown: str, args: list[str], *, names: Path, epoch: int) -> bytes
     if proc.returncode != 0:
         detail = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
         raise PdfError(f"{names}: pandoc failed: {detail}")
+    if proc.stderr.strip():  # e.g. "[WARNING] Could not fetch resource"
+        _log.warning("%s: pandoc: %s", names, proc.stderr.decode("utf-8", "replace").strip())
     return proc.stdout
 
 
@@ -189,7 +200,7 @@ def render_pdf(markdown: str, *, template: Path, resource_dir: Path | None = Non
     if not template.is_file():
         raise PdfError(f"{template}: template not found")
     root = Path(resource_dir) if resource_dir is not None else template.parent
-    epoch = _epoch(markdown)
+    epoch = _epoch(_front_matter(markdown))
     args = ["--to", "typst", "--template", str(template), "--resource-path", str(root)]
     source = _pandoc(markdown, args, names=template, epoch=epoch)
     return _typst_compile(source, root=root.resolve(), epoch=epoch, template=template)
@@ -200,6 +211,8 @@ def render_docx(markdown: str, *, reference_doc: Path, resource_dir: Path | None
 
     ``SOURCE_DATE_EPOCH`` is set from the ``date`` metadata, which pandoc uses for
     the ZIP entry times and the document properties, so output is reproducible.
+    Only title, date (``date_text`` when given) and body reach the DOCX; the
+    letterhead and address blocks are PDF-only.
 
     Args:
         markdown: Pandoc Markdown with a YAML metadata block.
@@ -215,10 +228,14 @@ def render_docx(markdown: str, *, reference_doc: Path, resource_dir: Path | None
     reference_doc = Path(reference_doc)
     if not reference_doc.is_file():
         raise PdfError(f"{reference_doc}: reference document not found")
+    meta = _front_matter(markdown)
     args = ["--to", "docx", "--reference-doc", str(reference_doc), "--output", "-"]
+    if isinstance(meta.get("date_text"), str):
+        # Word shows the date line as written; readers want "7 mei 2025", not ISO.
+        args += ["--metadata", f"date={meta['date_text']}"]
     if resource_dir is not None:
         args += ["--resource-path", str(resource_dir)]
-    return _pandoc(markdown, args, names=reference_doc, epoch=_epoch(markdown))
+    return _pandoc(markdown, args, names=reference_doc, epoch=_epoch(meta))
 
 
 def _render_job(job: tuple[str, Path, Path | None]) -> bytes:
@@ -254,5 +271,8 @@ def render_many(
     workers = min(workers, len(full))
     # Several jobs per message keep inter-process overhead small.
     chunksize = max(1, len(full) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        return list(pool.map(_render_job, full, chunksize=chunksize))
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            return list(pool.map(_render_job, full, chunksize=chunksize))
+    except BrokenProcessPool as exc:
+        raise PdfError(f"a PDF worker process died: {exc}") from None

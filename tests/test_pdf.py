@@ -1,0 +1,211 @@
+"""Tests for tooling.pdf: letter content, reproducibility, errors, DOCX and batching."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from tooling import pdf as pdf_module
+from tooling.pdf import PdfError, check_tools, render_docx, render_many, render_pdf
+
+ROOT = Path(__file__).resolve().parents[1]
+LETTER = ROOT / "templates" / "pdf" / "letter.typst"
+DOCUMENT = ROOT / "templates" / "pdf" / "document.typst"
+REFERENCE = ROOT / "templates" / "pdf" / "reference.docx"
+
+FRONT_MATTER = """\
+---
+lang: nl
+title: "IMSR bij chronische pijn"
+date: "2025-05-07"
+date_text: "7 mei 2025"
+sender:
+  name: "Zorginstituut Nederland"
+  address: ["Postbus 320", "1110 AH Diemen"]
+  website: "www.zorginstituutnederland.nl"
+recipient:
+  organisation: "Nederlandse Vereniging van Revalidatieartsen"
+  attention: "mevrouw P. Goossens"
+  address: []
+cc: ["Revalidatie Nederland"]
+subject: "IMSR bij chronische pijn"
+their_letter: "uw brief van 24 april 2025"
+reference: "2025-0042"
+signatory: {name: "K.C. Timm-van Ruitenburg", role: "Lid Raad van Bestuur"}
+closing: "Hoogachtend,"
+labels: {date: "Datum", subject: "Betreft", attention: "T.a.v.", cc: "Cc",
+  their_letter: "Uw brief", reference: "Ons kenmerk", page: "Pagina", of: "van"}
+%s---
+"""
+
+PARAGRAPH = (
+    "Wij hebben de literatuur opnieuw doorzocht en vonden drie nieuwe systematische "
+    "reviews en twaalf nieuwe gerandomiseerde studies. De effecten op pijn en "
+    "functioneren waren klein tot matig, maar consistent en klinisch relevant.\n\n"
+)
+BODY = (
+    "Geachte mevrouw Goossens,\n\n"
+    "In uw brief vraagt u ons standpunt opnieuw te bezien.[^1] Zie ook "
+    "<https://example.org/imsr>.\n\n"
+    "## Onze beoordeling\n\n" + PARAGRAPH * 9 + "- eerste punt\n- **tweede** punt\n\n"
+    "[^1]: Voetnoottekst met een [link](https://example.org/bron).\n"
+)
+
+
+def letter(extra_meta: str = "", body: str = BODY) -> str:
+    """Return the example letter, optionally with extra metadata lines."""
+    return FRONT_MATTER % extra_meta + "\n" + body
+
+
+@pytest.fixture(scope="module")
+def letter_pdf() -> bytes:
+    return render_pdf(letter(), template=LETTER)
+
+
+def page_texts(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_check_tools_passes() -> None:
+    check_tools()
+
+
+def test_letter_contains_blocks_footnote_and_signature(letter_pdf: bytes) -> None:
+    pages = page_texts(letter_pdf)
+    assert len(pages) >= 2, "body should be long enough for two pages"
+    first, everything = pages[0], "\n".join(pages)
+    for expected in (
+        "Nederlandse Vereniging van Revalidatieartsen",
+        "T.a.v. mevrouw P. Goossens",
+        "Revalidatie Nederland",
+        "7 mei 2025",
+        "Betreft",
+        "IMSR bij chronische pijn",
+        "Ons kenmerk",
+        "2025-0042",
+        "Postbus 320",
+    ):
+        assert expected in first, expected
+    assert "Voetnoottekst met een" in everything
+    assert "K.C. Timm-van Ruitenburg" in pages[-1]
+    assert "Lid Raad van Bestuur" in pages[-1]
+
+
+def test_page_numbers_only_after_first_page(letter_pdf: bytes) -> None:
+    pages = page_texts(letter_pdf)
+    assert "Pagina" not in pages[0]
+    assert f"Pagina 2 van {len(pages)}" in pages[1]
+
+
+def test_pdf_metadata_uses_letter_date(letter_pdf: bytes) -> None:
+    meta = PdfReader(io.BytesIO(letter_pdf)).metadata
+    assert meta is not None
+    assert meta.title == "IMSR bij chronische pijn"
+    assert str(meta.get("/CreationDate", "")).startswith("D:20250507")
+
+
+def test_status_banner_is_printed() -> None:
+    banner = 'status_banner: "Deze conclusie is vervallen."\n'
+    pages = page_texts(render_pdf(letter(banner), template=LETTER))
+    assert "Deze conclusie is vervallen." in pages[0]
+
+
+def test_same_input_gives_identical_bytes(letter_pdf: bytes) -> None:
+    assert render_pdf(letter(), template=LETTER) == letter_pdf
+
+
+def test_identical_bytes_in_other_process_timezone_and_epoch(letter_pdf: bytes) -> None:
+    # A fresh process with another time zone and a stray SOURCE_DATE_EPOCH must
+    # produce the same bytes: nothing time-dependent may leak into the PDF.
+    script = (
+        "import sys; from pathlib import Path; from tooling.pdf import render_pdf; "
+        "sys.stdout.buffer.write(render_pdf(sys.stdin.read(), template=Path(sys.argv[1])))"
+    )
+    env = dict(os.environ, TZ="Pacific/Auckland", SOURCE_DATE_EPOCH="1", PYTHONPATH=str(ROOT))
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(LETTER)],
+        input=letter().encode("utf-8"),
+        capture_output=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert out == letter_pdf
+
+
+def test_typst_syntax_error_names_template(tmp_path: Path) -> None:
+    broken = tmp_path / "broken-letter.typst"
+    broken.write_text(LETTER.read_text(encoding="utf-8") + "\n#let oops = (\n", encoding="utf-8")
+    with pytest.raises(PdfError) as info:
+        render_pdf(letter(), template=broken)
+    message = str(info.value)
+    assert "broken-letter.typst" in message
+    assert "typst" in message
+    assert "\n" not in message
+
+
+def test_pandoc_template_error_names_template(tmp_path: Path) -> None:
+    broken = tmp_path / "bad-pandoc.typst"
+    broken.write_text("$if(title)$ never closed\n", encoding="utf-8")
+    with pytest.raises(PdfError, match=r"bad-pandoc\.typst.*pandoc"):
+        render_pdf(letter(), template=broken)
+
+
+def test_missing_template_names_file(tmp_path: Path) -> None:
+    with pytest.raises(PdfError, match=r"nope\.typst"):
+        render_pdf(letter(), template=tmp_path / "nope.typst")
+
+
+def test_missing_pandoc_raises_pdf_error(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(pdf_module, "_pandoc_path", lambda: str(tmp_path / "pandoc"))
+    with pytest.raises(PdfError, match="pip install pypandoc-binary"):
+        check_tools()
+    with pytest.raises(PdfError, match=r"letter\.typst"):
+        render_pdf(letter(), template=LETTER)
+
+
+def test_document_template_has_title_and_numbers_every_page() -> None:
+    markdown = (
+        "---\nlang: nl\ntitle: Veelgestelde vragen\ndate: '2025-05-07'\n"
+        "date_text: 7 mei 2025\nsender: {name: Zorginstituut Nederland}\n"
+        "labels: {date: Datum, page: Pagina, of: van}\n---\n\n"
+        "# Wat is IMSR?\n\nEen behandeling.[^1]\n\n"
+        "| Groep | Aantal |\n|---|--:|\n| Volwassenen | 120 |\n\n"
+        "[^1]: Een voetnoot.\n"
+    )
+    pages = page_texts(render_pdf(markdown, template=DOCUMENT))
+    assert "Veelgestelde vragen" in pages[0]
+    assert "Volwassenen" in pages[0]
+    assert "Pagina 1 van 1" in pages[0]
+
+
+def test_docx_contains_subject_and_is_reproducible() -> None:
+    first = render_docx(letter(), reference_doc=REFERENCE)
+    with zipfile.ZipFile(io.BytesIO(first)) as docx:
+        document = docx.read("word/document.xml").decode("utf-8")
+        core = docx.read("docProps/core.xml").decode("utf-8")
+    assert "IMSR bij chronische pijn" in document
+    assert "7 mei 2025" in document
+    assert "2025-05-07T00:00:00Z" in core
+    assert render_docx(letter(), reference_doc=REFERENCE) == first
+
+
+def test_missing_reference_doc(tmp_path: Path) -> None:
+    with pytest.raises(PdfError, match=r"missing\.docx"):
+        render_docx(letter(), reference_doc=tmp_path / "missing.docx")
+
+
+def test_render_many_keeps_order_across_workers() -> None:
+    bodies = [f"Brief nummer {n}.\n" for n in range(3)]
+    jobs = [(letter(body=body), LETTER) for body in bodies]
+    results = render_many(jobs, workers=2)
+    assert len(results) == 3
+    for n, data in enumerate(results):
+        assert f"Brief nummer {n}." in page_texts(data)[0]
+    assert results[0] == render_pdf(jobs[0][0], template=LETTER)
