@@ -36,6 +36,8 @@ class PartialDate:
             raise ValueError(f"'{text}' is not a date of the form YYYY-MM-DD, YYYY-MM or YYYY")
         year, month, day = (int(g) if g else None for g in match.groups())
         assert year is not None
+        if year < 1:
+            raise ValueError(f"'{text}' has year {year}; years start at 0001")
         if month is not None and not 1 <= month <= 12:
             raise ValueError(f"'{text}' has month {month}; months run from 01 to 12")
         if day is not None:
@@ -93,8 +95,10 @@ class PartialDate:
         cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         return {
-            "type": "string",
-            "pattern": JSON_PATTERN,
+            "anyOf": [
+                {"type": "string", "pattern": JSON_PATTERN},
+                {"type": "integer", "minimum": 1000, "maximum": 9999},
+            ],
             "description": "A date: YYYY-MM-DD, or YYYY-MM / YYYY when the source is no more precise.",
         }
 

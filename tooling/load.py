@@ -24,7 +24,7 @@ from tooling.yamlsource import SourceMap, YamlError, load_yaml, read_text
 DOSSIER_FILE = "dossier.yaml"
 BIB_FILE = "references.bib"
 _CITATION_GROUP = re.compile(r"\[([^\[\]]*@[^\[\]]*)\]")
-_CITATION_KEY = re.compile(r"(?<![\w.])-?@([A-Za-z0-9_][\w:.#$%&+?<>~/-]*[\w])")
+_CITATION_KEY = re.compile(r"(?<![\w.])-?@([A-Za-z0-9_](?:[\w:.#$%&+?<>~/-]*\w)?)")
 
 
 @dataclass(frozen=True)

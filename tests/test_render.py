@@ -1,0 +1,181 @@
+"""Rendering the example dossiers: every kind of document, read back from PDF and DOCX.
+
+Expected values come from the dossier model (so these tests prove the pipeline carries the
+facts through); `test_seed_fidelity.py` proves the model holds the seeds' facts.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from tooling.config import load_config
+from tooling.facts import indication_index
+from tooling.model import Dossier
+from tooling.pdf import render_pdf
+from tooling.publish import RenderResult, render_documents, write_documents
+from tooling.render import Document
+from tooling.templating import format_partial_date
+
+REPO = Path(__file__).resolve().parent.parent
+IMSR = "imsr-chronische-pijn"
+NEURO = "neuromodulatie-chronische-pijn"
+PROJECT_PARTS = ("dossiers", "templates", "data", "dossier.toml", "mkdocs.yml")
+
+
+def copy_project(target: Path) -> Path:
+    """A copy of the parts of this repository a build reads, to change without harm."""
+    for part in PROJECT_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, target / part)
+        elif source.exists():
+            shutil.copy2(source, target / part)
+    return target
+
+
+def squash(text: str) -> str:
+    """Text without whitespace, hyphens or soft hyphens: typst breaks and hyphenates lines."""
+    return re.sub(r"[\s\-\u00ad\u2010\u2011]+", "", text)
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return copy_project(tmp_path_factory.mktemp("project"))
+
+
+@pytest.fixture(scope="module")
+def rendered(project: Path) -> RenderResult:
+    return render_documents(load_config(project))
+
+
+@pytest.fixture(scope="module")
+def written(project: Path, rendered: RenderResult) -> Path:
+    out = project / "build"
+    write_documents(rendered, out, load_config(project), jobs=2)
+    return out
+
+
+def model(result: RenderResult, slug: str) -> Dossier:
+    dossier = next(d for d in result.checked.dossiers if d.slug == slug)
+    assert dossier.model is not None
+    return dossier.model
+
+
+def document(result: RenderResult, slug: str, kind: str) -> Document:
+    return next(d for d in result.documents if d.dossier == slug and d.kind == kind)
+
+
+def test_every_kind_of_document_renders(rendered: RenderResult) -> None:
+    kinds = {(d.dossier, d.kind) for d in rendered.documents}
+    dossiers = {d.dossier for d in rendered.documents}
+    assert {"position", "addendum", "letter", "faq", "leaflet"} <= {kind for _, kind in kinds}
+    assert {IMSR, NEURO} <= dossiers
+    for doc in rendered.documents:
+        assert doc.page.strip(), f"{doc.dossier}/{doc.id} rendered empty"
+        assert "{{" not in doc.page and "{%" not in doc.page, f"unrendered template in {doc.id}"
+
+
+def test_every_document_is_written_as_markdown_pdf_and_docx(rendered: RenderResult, written: Path) -> None:
+    for doc in rendered.documents:
+        for suffix in (".md", ".pdf", ".docx"):
+            path = written / doc.dossier / f"{doc.filename}{suffix}"
+            assert path.is_file() and path.stat().st_size > 0, path
+        assert (written / doc.dossier / f"{doc.filename}.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_imsr_letter_pdf_carries_the_letters_facts(rendered: RenderResult, written: Path) -> None:
+    letter = model(rendered, IMSR).letters[0]
+    pages = pdf_pages((written / IMSR / f"{letter.id}.pdf").read_bytes())
+    text = squash("\n".join(pages))
+    expected = [
+        letter.recipient.organisation,
+        f"T.a.v. {letter.recipient.attention}",
+        *letter.cc,
+        format_partial_date(letter.date),
+        letter.subject,
+        format_partial_date(letter.in_reply_to.date) if letter.in_reply_to else "",
+        format_partial_date(letter.reply_deadline, "weekday"),
+        letter.signatory.name,
+        letter.signatory.role or "",
+    ]
+    for fact in expected:
+        assert squash(fact) in text, fact
+    for meeting in letter.meetings:
+        assert squash(format_partial_date(meeting.date, "day_month")) in text, meeting.id
+
+
+def test_imsr_letter_pdf_has_footnotes_and_court_rulings(rendered: RenderResult, written: Path) -> None:
+    letter = model(rendered, IMSR).letters[0]
+    body = next(t for p, t in next(d for d in rendered.checked.dossiers if d.slug == IMSR).prose.items()
+                if p.endswith(letter.body_file))
+    footnotes = re.findall(r"^\[\^[^\]]+\]: (.+)$", body, flags=re.MULTILINE)
+    assert len(footnotes) >= 4
+    text = squash("\n".join(pdf_pages((written / IMSR / f"{letter.id}.pdf").read_bytes())))
+    for footnote in footnotes:
+        plain = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", footnote)  # link text only
+        assert squash(plain)[:60] in text, footnote[:60]
+    for ecli in re.findall(r"ECLI:[A-Z]{2}:[A-Z]+:\d{4}:\d+", body):
+        assert squash(ecli) in text, ecli
+
+
+def test_letter_pages_are_numbered_after_the_first(rendered: RenderResult, written: Path) -> None:
+    letter = model(rendered, IMSR).letters[0]
+    pages = pdf_pages((written / IMSR / f"{letter.id}.pdf").read_bytes())
+    assert len(pages) >= 2
+    assert "Pagina" not in pages[0]
+    for number, page in enumerate(pages[1:], start=2):
+        assert f"Pagina {number} van {len(pages)}" in page
+
+
+def test_pdfs_are_byte_identical_across_renders(rendered: RenderResult) -> None:
+    doc = document(rendered, IMSR, "letter")
+    template = REPO / "templates" / "pdf" / "letter.typst"
+    first = render_pdf(doc.pandoc_source(for_pdf=True), template=template)
+    second = render_pdf(doc.pandoc_source(for_pdf=True), template=template)
+    assert first == second
+
+
+def test_docx_has_the_letterhead_and_body(rendered: RenderResult, written: Path) -> None:
+    letter = model(rendered, IMSR).letters[0]
+    with zipfile.ZipFile(written / IMSR / f"{letter.id}.docx") as docx:
+        xml = docx.read("word/document.xml").decode()
+    text = squash(re.sub(r"<[^>]+>", "", xml))
+    for fact in (letter.recipient.organisation, letter.subject, letter.signatory.name, "Geachte"):
+        assert squash(fact) in text, fact
+
+
+def test_withdrawn_conclusion_is_stated_with_date_and_reason(rendered: RenderResult) -> None:
+    imsr = model(rendered, IMSR)
+    conclusion = indication_index(imsr)["chronische-pijn"].conclusions[0]
+    assert conclusion.revision is not None
+    letter = document(rendered, IMSR, "letter")
+    assert conclusion.revision.reason in letter.page
+
+
+def test_retracted_references_are_marked_where_listed() -> None:
+    from tooling.citations import number_citations, reference_list
+    from tooling.bibliography import parse_bibliography
+    from tooling.retractions import Nature, Notice
+
+    refs, findings = parse_bibliography(
+        "@article{a, author = {Doe, Jane}, title = {T}, journal = {J}, year = {2020}, doi = {10.5555/x}}\n",
+        "refs.bib",
+    )
+    assert not findings
+    flags = {"a": Notice(Nature.RETRACTION, None, ("Error in Data",))}
+    cited = number_citations("See [@a].", flags)
+    assert cited.markdown == "See [1 (teruggetrokken)]."
+    listing = reference_list(cited.order, refs, flags)
+    assert "**Teruggetrokken**: Error in Data" in listing
+    assert "doi:[10.5555/x](https://doi.org/10.5555/x)" in listing
