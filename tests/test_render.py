@@ -179,3 +179,66 @@ def test_retracted_references_are_marked_where_listed() -> None:
     listing = reference_list(cited.order, refs, flags)
     assert "**Teruggetrokken**: Error in Data" in listing
     assert "doi:[10.5555/x](https://doi.org/10.5555/x)" in listing
+
+
+def test_letter_to_parliament_lists_the_indications_from_the_dossier(rendered: RenderResult, written: Path) -> None:
+    neuro = model(rendered, NEURO)
+    letter = neuro.letters[0]
+    index = indication_index(neuro)
+    text = squash("\n".join(pdf_pages((written / NEURO / f"{letter.id}.pdf").read_bytes())))
+    for ident in letter.indications:
+        assert squash(index[ident].name.lower()) in text.lower(), ident
+
+
+def test_position_pdf_lists_what_is_and_is_not_reimbursed(rendered: RenderResult, written: Path) -> None:
+    from tooling import facts
+
+    neuro = model(rendered, NEURO)
+    text = squash("\n".join(pdf_pages((written / NEURO / "standpunt.pdf").read_bytes())))
+    covered, uncovered, _ = facts.split_by_coverage(facts.assessed(neuro))
+    assert covered and uncovered
+    for unit in covered + uncovered:
+        assert squash(unit.name) in text, unit.id
+    assert neuro.position is not None
+    assert squash(format_partial_date(neuro.position.date)) in text
+    for addendum in neuro.position.addenda:
+        assert squash(format_partial_date(addendum.date)) in text
+
+
+def test_leaflet_takes_its_dates_from_the_coverage_timeline(rendered: RenderResult) -> None:
+    slug = "injectie-denervatie-lage-rug"
+    leaflet = document(rendered, slug, "leaflet")
+    (indication,) = model(rendered, slug).indications
+    for period in indication.coverage:
+        for day in (period.start, period.agreed_until):
+            if day is not None:
+                assert format_partial_date(day) in leaflet.page, day
+        if period.centres and period.centres.count:
+            assert str(period.centres.count) in leaflet.page
+
+
+def test_faq_answers_quote_the_rules(rendered: RenderResult) -> None:
+    from tooling.templating import format_rule
+
+    faq_model = model(rendered, "neuro-pain-faq")
+    faq = document(rendered, "neuro-pain-faq", "faq")
+    for rule in faq_model.rules:
+        assert format_rule(rule) in faq.page, rule.id
+    for entry in faq_model.glossary:
+        assert entry.term in faq.page
+
+
+def test_renaming_an_indication_changes_every_document(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    path = project / "dossiers" / NEURO / "dossier.yaml"
+    text = path.read_text(encoding="utf-8")
+    old = "Postherpetische neuralgie"
+    new = "Postherpetische zenuwpijn (hernoemd)"
+    assert text.count(f"name: {old}") == 1
+    path.write_text(text.replace(f"name: {old}", f"name: {new}"), encoding="utf-8")
+    result = render_documents(load_config(project))
+    position = document(result, NEURO, "position")
+    letter = document(result, NEURO, "letter")
+    for doc in (position, letter):
+        assert new in doc.page or new.lower() in doc.page, doc.id
+        assert old not in doc.page and old.lower() not in doc.page, doc.id

@@ -64,7 +64,15 @@ def _filters(language: str) -> dict[str, Callable[..., Any]]:
         "status": lambda value: message(f"status.{value}", language),
         "certainty": lambda value: message(f"certainty.{value}", language) if value else "",
         "number": lambda value: format_decimal(value, locale=language),
+        "lower_first": lower_first,
     }
+
+
+def lower_first(text: str) -> str:
+    """'Neuromodulatie' -> 'neuromodulatie' for use mid-sentence; 'IMSR' stays 'IMSR'."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
 
 
 def document_environment(templates_dir: Path, language: str = "nl") -> jinja2.Environment:
