@@ -26,6 +26,7 @@ from tooling.templating import format_partial_date
 REPO = Path(__file__).resolve().parent.parent
 IMSR = "imsr-chronische-pijn"
 NEURO = "neuromodulatie-chronische-pijn"
+IMSR_PATH = f"dossiers/{IMSR}"
 PROJECT_PARTS = ("dossiers", "templates", "data", "dossier.toml", "mkdocs.yml")
 
 
@@ -242,3 +243,60 @@ def test_renaming_an_indication_changes_every_document(tmp_path: Path) -> None:
     for doc in (position, letter):
         assert new in doc.page or new.lower() in doc.page, doc.id
         assert old not in doc.page and old.lower() not in doc.page, doc.id
+
+
+def _cli(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    from tooling.cli import main
+
+    code = main(["--root", str(project), *args])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out + err
+
+
+def test_failed_render_leaves_the_previous_output_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_project(tmp_path)
+    code, output = _cli(project, capsys, "render", str(project / IMSR_PATH), "-o", str(project / "out"))
+    assert code == 0, output
+    before = {p.relative_to(project / "out"): p.read_bytes() for p in (project / "out").rglob("*") if p.is_file()}
+    assert any(p.suffix == ".pdf" for p in before)
+    dossier_yaml = project / IMSR_PATH / "dossier.yaml"
+    dossier_yaml.write_text(dossier_yaml.read_text(encoding="utf-8") + "typo_key: 1\n", encoding="utf-8")
+
+    code, output = _cli(project, capsys, "render", str(project / IMSR_PATH), "-o", str(project / "out"))
+
+    assert code == 1
+    assert "unknown-key" in output and "typo_key" in output
+    after = {p.relative_to(project / "out"): p.read_bytes() for p in (project / "out").rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_broken_template_is_reported_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    project = copy_project(tmp_path)
+    template = project / "templates" / "letter.md.j2"
+    lines = template.read_text(encoding="utf-8").splitlines()
+    lines[4] = "{% if %}"
+    template.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    code, output = _cli(project, capsys, "render", str(project / IMSR_PATH), "-o", str(project / "out"))
+
+    assert code == 2
+    assert "letter.md.j2:5" in output and "template syntax" in output
+    assert not (project / "out").exists()
+
+
+def test_broken_letter_body_is_reported_in_its_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    project = copy_project(tmp_path)
+    body = project / IMSR_PATH / "brief-vra-2025-05-07.md"
+    body.write_text(body.read_text(encoding="utf-8") + "\n{{ meeting('no-such-meeting').date }}\n", encoding="utf-8")
+
+    code, output = _cli(project, capsys, "render", str(project / IMSR_PATH), "-o", str(project / "out"))
+
+    assert code == 2
+    line = len(body.read_text(encoding="utf-8").splitlines())
+    assert f"{IMSR_PATH}/brief-vra-2025-05-07.md:{line}" in output
+    assert "no-such-meeting" in output

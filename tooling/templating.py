@@ -148,11 +148,23 @@ def render_prose(text: str, context: Mapping[str, Any], location: Location, lang
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateError(f"template syntax: {exc.message}", _shift(location, exc.lineno)) from None
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"template uses something that does not exist: {exc.message}", location,
+        raise TemplateError(f"template uses something that does not exist: {exc.message}",
+                            _shift(location, _template_line(exc)),
                             hint="see the prose context in docs/dossier-format.md") from None
     except (KeyError, ValueError, TypeError, AttributeError, jinja2.TemplateError) as exc:
         message_text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        raise TemplateError(f"template failed: {message_text}", location) from None
+        raise TemplateError(f"template failed: {message_text}", _shift(location, _template_line(exc))) from None
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line an exception came from (Jinja maps template frames to their lines)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def _shift(location: Location, lineno: int | None) -> Location:
