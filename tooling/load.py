@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -116,10 +116,17 @@ def load_dossier(directory: Path, config: Config, db: RetractionDatabase) -> Loa
 
 
 def _schema_findings(exc: ValidationError, loaded: LoadedDossier) -> list[Finding]:
-    findings = []
+    findings: list[Finding] = []
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
         kind = error["type"]
+        if kind not in ("extra_forbidden", "missing") and loaded.source is not None:
+            # Drop the union tags pydantic adds ('rules.0.value.int'): keep what the file has.
+            values = loaded.source.values
+            kept: tuple[str | int, ...] = ()
+            for part in loc:
+                kept = (*kept, part) if (*kept, part) in values else kept
+            loc = kept or loc
         where = ".".join(str(p) for p in loc) or "(top)"
         if kind == "extra_forbidden":
             code, message = "unknown-key", f"unknown key '{loc[-1]}' at {where}"
@@ -134,6 +141,12 @@ def _schema_findings(exc: ValidationError, loaded: LoadedDossier) -> list[Findin
         location = loaded.locate(
             loc[:-1] if kind == "missing" else loc, key=kind == "extra_forbidden"
         )
+        last = findings[-1] if findings else None
+        if last and code == "schema-type" and last.location == location and last.code == code:
+            # One value that fits no member of a union: one finding with every reason.
+            reason = message.removeprefix(f"{where}: ").removeprefix("Input should be ")
+            findings[-1] = replace(last, message=f"{last.message}; or {reason}")
+            continue
         findings.append(Finding(code, Severity.ERROR, message, location))
     return findings
 
@@ -213,8 +226,23 @@ def find_citations(text: str, display: str) -> list[Citation]:
 def _inline_prose(model: Dossier) -> Iterable[tuple[tuple[str | int, ...], str]]:
     """Markdown strings inside dossier.yaml that may cite references."""
     yield ("summary",), model.summary
+    yield ("intervention", "description"), model.intervention.description
     if model.position:
         yield ("position", "summary"), model.position.summary
+        if model.position.transitional_arrangement:
+            arrangement = model.position.transitional_arrangement
+            yield ("position", "transitional_arrangement", "details"), arrangement.details
+        for i, addendum in enumerate(model.position.addenda):
+            yield ("position", "addenda", i, "details"), addendum.details
+    if model.faq:
+        for t, theme in enumerate(model.faq.themes):
+            for i, item in enumerate(theme.items):
+                yield ("faq", "themes", t, "items", i, "question"), item.question
+                yield ("faq", "themes", t, "items", i, "answer"), item.answer
+    for i, leaflet in enumerate(model.leaflets):
+        for part in ("sections", "steps"):
+            for j, section in enumerate(getattr(leaflet, part)):
+                yield ("leaflets", i, part, j, "body"), section.body
     stack: list[tuple[tuple[str | int, ...], Any]] = [
         (("indications", i), ind) for i, ind in enumerate(model.indications)
     ]
@@ -223,4 +251,6 @@ def _inline_prose(model: Dossier) -> Iterable[tuple[tuple[str | int, ...], str]]
         yield (*path, "description"), indication.description
         for j, conclusion in enumerate(indication.conclusions):
             yield (*path, "conclusions", j, "rationale"), conclusion.rationale
+        for j, period in enumerate(indication.coverage):
+            yield (*path, "coverage", j, "note"), period.note
         stack.extend(((*path, "subgroups", k), sub) for k, sub in enumerate(indication.subgroups))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -63,7 +64,7 @@ def new_dossier(config: Config, slug: str, title: str | None = None) -> Path:
     (target / "dossier.yaml").write_text(
         DOSSIER_TEMPLATE.format(
             schema=schema.as_posix(),
-            title=title or slug.replace("-", " ").capitalize(),
+            title=json.dumps(title or slug.replace("-", " ").capitalize(), ensure_ascii=False),
             today=dt.date.today().isoformat(),
         ),
         encoding="utf-8",
