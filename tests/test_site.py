@@ -1,0 +1,246 @@
+"""Tests for the static site: page generation (fast, no MkDocs) and one `dossier build` end to end."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tooling.cli import main
+from tooling.config import Config, load_config
+from tooling.diagnostics import DossierError
+from tooling.publish import RenderResult, render_documents
+from tooling.site import RESERVED, generate_nav, generate_pages, run_mkdocs
+
+ROOT = Path(__file__).resolve().parents[1]
+IMSR = "imsr-chronische-pijn"
+LETTER = "brief-vra-2025-05-07"
+ESSENTIALS = ("dossier.toml", "mkdocs.yml", "dossiers", "templates", "data")
+
+
+def project_config(root: Path = ROOT) -> Config:
+    """The project's configuration; without [retractions] while its CSV does not exist yet."""
+    config = load_config(root)
+    if config.retraction_db is not None and not config.retraction_db.is_file():
+        config = replace(config, retraction_db=None, retraction_snapshot_date="")
+    return config
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return project_config()
+
+
+@pytest.fixture(scope="module")
+def result(config: Config) -> RenderResult:
+    return render_documents(config)
+
+
+@pytest.fixture(scope="module")
+def pages(result: RenderResult, config: Config) -> dict[str, str]:
+    return generate_pages(result, config)
+
+
+# -- page generation ----------------------------------------------------------------------------
+
+
+def test_home_lists_every_dossier(result: RenderResult, pages: dict[str, str]) -> None:
+    home = pages["index.md"]
+    for loaded in result.checked.dossiers:
+        assert loaded.model is not None
+        assert f"]({loaded.slug}/index.md)" in home
+        assert loaded.model.title in home
+    imsr_row = next(line for line in home.splitlines() if f"({IMSR}/index.md)" in line)
+    assert "dossier-alert" in imsr_row  # a conclusion of this dossier no longer stands
+    assert "7 mei 2025" in imsr_row  # date of the latest letter and last change
+
+
+def test_imsr_page_warns_that_the_conclusion_fell(pages: dict[str, str]) -> None:
+    page = pages[f"{IMSR}/index.md"]
+    warning = page.split("!!! danger", 1)[1].split("\n## ", 1)[0]
+    assert "Chronische pijn" in warning
+    assert "vervallen op 7 mei 2025" in warning
+    assert "De artikelen waarop deze conclusie was gebaseerd zijn teruggetrokken" in warning
+    assert page.index("!!! danger") < page.index("## ")  # on top, before the first section
+
+
+def test_imsr_indication_table_has_badges(pages: dict[str, str]) -> None:
+    page = pages[f"{IMSR}/index.md"]
+    table = page.split("## Indicaties", 1)[1].split("\n## ", 1)[0]
+    row = next(line for line in table.splitlines() if "(chronische-pijn.md)" in line)
+    assert 'class="dossier-badge dossier-badge--meets"' in row
+    assert 'class="dossier-badge dossier-badge--invalidated"' in row
+    assert 'class="dossier-badge dossier-badge--insured"' in row
+    for subgroup in ("last-resort.md", "geen-last-resort.md"):
+        assert f"({subgroup})" in table
+        assert f"{IMSR}/{subgroup}" in pages
+
+
+def test_references_carry_retraction_badges(pages: dict[str, str]) -> None:
+    references = pages[f"{IMSR}/index.md"].split("{ #literatuur }", 1)[1]
+    items = [line for line in references.splitlines() if line.startswith("- ")]
+    assert len(items) == 2
+    for item in items:
+        assert 'dossier-badge--retracted">Teruggetrokken' in item
+    evidence = pages[f"{IMSR}/chronische-pijn.md"]
+    assert evidence.count('dossier-badge--retracted">Teruggetrokken') == 2
+    assert "Alle literatuur waarop deze conclusie rust, is teruggetrokken." in evidence
+
+
+def test_indication_page_has_pico_conclusion_and_timeline(pages: dict[str, str]) -> None:
+    page = pages[f"{IMSR}/chronische-pijn.md"]
+    assert "!!! danger" in page
+    assert "{ #imsr-2022 }" in page
+    assert "## Vergoeding door de tijd" in page
+    assert f"](../documenten/{IMSR}/{LETTER}.md)" in page  # where the revision was recorded
+    subgroup = pages[f"{IMSR}/last-resort.md"]
+    assert "## PICO" in subgroup and "Populatie\n:   " in subgroup
+    assert "!!! danger" not in subgroup  # its own conclusion still stands
+
+
+def test_document_pages_link_pdf_and_docx_and_warn(pages: dict[str, str]) -> None:
+    letter = pages[f"documenten/{IMSR}/{LETTER}.md"]
+    assert f"[PDF]({LETTER}.pdf)" in letter and f"[DOCX]({LETTER}.docx)" in letter
+    assert "!!! danger" in letter  # the letter names the indication whose conclusion fell
+    assert "Geachte mevrouw Goossens" in letter
+
+
+def test_downloads_that_do_not_exist_are_not_linked(result: RenderResult, config: Config) -> None:
+    pages = generate_pages(result, config, downloads=lambda _path: False)
+    assert ".pdf)" not in "".join(pages.values())
+    assert "dossier build" in pages[f"documenten/{IMSR}/{LETTER}.md"]
+
+
+def test_check_page_names_the_warnings_and_the_snapshot(
+    result: RenderResult, pages: dict[str, str]
+) -> None:
+    page = pages["controle.md"]
+    for finding in result.checked.warnings:
+        assert f"`{finding.code}`" in page
+        assert f"`{finding.location}`" in page
+    snapshot = result.checked.snapshot
+    if snapshot.path:
+        assert snapshot.sha256 in page and snapshot.path in page
+    else:
+        assert "geen retractiedatabase" in page
+
+
+def test_generation_is_pure_and_nav_targets_exist(
+    result: RenderResult, config: Config, pages: dict[str, str]
+) -> None:
+    assert generate_pages(result, config) == pages
+
+    def targets(nav: Any) -> Iterator[str]:
+        if isinstance(nav, str):
+            yield nav
+        elif isinstance(nav, list):
+            for item in nav:
+                yield from targets(item)
+        else:
+            for value in nav.values():
+                yield from targets(value)
+
+    listed = list(targets(generate_nav(result, config)))
+    assert sorted(listed) == sorted(pages)  # every page in the nav, once
+
+
+def test_reserved_dossier_name_is_refused(result: RenderResult, config: Config) -> None:
+    loaded = result.checked.dossiers[0]
+    renamed = replace(result.checked, dossiers=[replace(loaded, slug="documenten")])
+    with pytest.raises(DossierError, match="cannot be called 'documenten'"):
+        generate_pages(RenderResult(renamed, []), config)
+    assert "controle" in RESERVED
+
+
+def test_mkdocs_warnings_fail_the_build_with_a_message(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text("# Start\n\n[kapot](bestaat-niet.md)\n", encoding="utf-8")
+    with pytest.raises(DossierError) as caught:
+        run_mkdocs(ROOT / "mkdocs.yml", docs, tmp_path / "site", [{"Start": "index.md"}])
+    text = str(caught.value)
+    assert "strict mode" in text and "bestaat-niet.md" in text
+    assert "Traceback" not in text
+
+
+# -- `dossier build` end to end ---------------------------------------------------------------
+
+
+def copy_project(target: Path, source: Path = ROOT) -> Path:
+    """The files a build needs, copied; [retractions] dropped while its CSV is missing."""
+    target.mkdir(parents=True)
+    for name in ESSENTIALS:
+        path = source / name
+        if path.is_dir():
+            shutil.copytree(path, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        elif path.is_file():
+            shutil.copy2(path, target / name)
+    config = load_config(target)
+    if config.retraction_db is not None and not config.retraction_db.is_file():
+        toml = (target / "dossier.toml").read_text(encoding="utf-8")
+        (target / "dossier.toml").write_text(toml.split("[retractions]", 1)[0], encoding="utf-8")
+    return target
+
+
+def run(args: list[str]) -> tuple[int, str]:
+    """`dossier <args>` in-process; returns the exit code and stderr."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(args)
+    return code, err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One project copy, built once: rendering the PDFs is the slow part."""
+    root = copy_project(tmp_path_factory.mktemp("build") / "project")
+    code, err = run(["--root", str(root), "build", "--quiet"])
+    assert code == 0, err
+    return root
+
+
+def test_build_writes_the_site(built: Path) -> None:
+    site = built / "site"
+    assert (site / "index.html").is_file()
+    assert (site / IMSR / "index.html").is_file()
+    assert (site / "controle" / "index.html").is_file()
+    assert (site / "stylesheets" / "dossier.css").is_file()
+    pdf = site / "documenten" / IMSR / f"{LETTER}.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    assert (site / "documenten" / IMSR / f"{LETTER}.docx").is_file()
+    html = (site / IMSR / "index.html").read_text(encoding="utf-8")
+    assert 'class="admonition danger"' in html and "7 mei 2025" in html
+    assert '<html lang="nl"' in (site / "index.html").read_text(encoding="utf-8")
+    assert not list(built.glob(".*docs*")) and not list(built.glob(".site*"))  # no leftovers
+
+
+def test_site_links_are_relative_and_offline(built: Path) -> None:
+    """Served by `python -m http.server` from any folder: no root-absolute links, no CDN.
+
+    MkDocs' 404.html is the exception: a web server shows it for any missing path, so its links
+    start at the site root (http.server never shows it).
+    """
+    for page in (built / "site").rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        if page.name != "404.html":
+            assert not re.search(r'(?:href|src)="/(?!/)', html), page
+        assert "fonts.googleapis.com" not in html and "cdn.jsdelivr" not in html, page
+
+
+def test_failed_build_keeps_the_previous_site(built: Path, tmp_path: Path) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(built, root)
+    before = (root / "site" / "index.html").read_bytes()
+    dossier = root / "dossiers" / IMSR / "dossier.yaml"
+    dossier.write_text(dossier.read_text(encoding="utf-8") + "onbekend: 1\n", encoding="utf-8")
+    code, err = run(["--root", str(root), "build", "--quiet"])
+    assert code == 1
+    assert "unknown key 'onbekend'" in err and "nothing was written" in err
+    assert (root / "site" / "index.html").read_bytes() == before

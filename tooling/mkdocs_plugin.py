@@ -1,0 +1,161 @@
+"""MkDocs plugin ``dossiers``: the generated pages as virtual files, for `mkdocs serve`.
+
+A thin adapter: the pages come from `tooling.site.generate_pages`, which knows nothing of
+MkDocs. `dossier build` writes those pages to disk itself and switches this plugin off
+(`pages_on_disk`), so the plugin only works for `mkdocs serve` and a plain `mkdocs build`.
+
+PDF and DOCX files: rendering them costs about half a second per document, too slow to redo on
+every keystroke a writer saves. So `mkdocs serve` links the ones the last `dossier build` left
+in the site folder (``<site>/documenten/``) and leaves the links out where there are none; a
+plain `mkdocs build` (not `serve`) renders them, as `dossier build` does. See docs/site.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import File, Files
+
+from tooling.config import Config, load_config
+from tooling.diagnostics import CheckFailed, DossierError
+from tooling.i18n import message
+
+log = logging.getLogger("mkdocs.plugins.dossiers")
+
+
+class DossierPluginConfig(base.Config):  # type: ignore[no-untyped-call]
+    """Options under ``plugins: - dossiers:`` in mkdocs.yml."""
+
+    root = c.Type(str, default="")
+    """The dossier project (the folder with dossier.toml); default: the folder of mkdocs.yml."""
+
+
+class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped-call]
+    """Adds the dossier pages, the navigation and the downloads; watches the dossiers."""
+
+    pages_on_disk = False
+    """Set by `tooling.site.run_mkdocs`: `dossier build` already wrote the pages; do nothing."""
+
+    def __init__(self) -> None:
+        self.command: str | None = None
+        self.project: Config | None = None
+        self._documents: tempfile.TemporaryDirectory[str] | None = None
+
+    def on_startup(self, *, command: Literal["build", "gh-deploy", "serve"], dirty: bool) -> None:
+        self.command = command
+
+    def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
+        if self.pages_on_disk:
+            return None
+        root = Path(self.config.root) if self.config.root else Path(config.config_file_path).parent
+        try:
+            self.project = load_config(root)
+        except DossierError as exc:
+            raise PluginError(f"dossiers: {exc}") from None
+        return None
+
+    def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
+        if self.pages_on_disk:
+            return None
+        from tooling.publish import render_documents
+        from tooling.site import generate_nav, generate_pages
+
+        assert self.project is not None
+        try:
+            result = render_documents(self.project)
+            downloads = self._downloads(result, config)
+            pages = generate_pages(result, self.project, downloads=downloads.__contains__)
+        except (CheckFailed, DossierError) as exc:
+            if self.command != "serve":
+                raise PluginError(f"dossiers: {_describe(exc)}") from None
+            log.error(
+                f"dossiers: {_describe(exc)}"
+            )  # keep serving: show the problem in the browser
+            pages, downloads = {"index.md": _failure_page(exc, self.project.language)}, {}
+            result = None
+        for path, text in pages.items():
+            _replace(files, File.generated(config, path, content=text))
+        for path, source in downloads.items():
+            _replace(files, File.generated(config, path, abs_src_path=str(source)))
+        if config.nav is None and result is not None:
+            config.nav = generate_nav(result, self.project)
+        return files
+
+    def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
+        """Rebuild when a writer edits a dossier, a template or the project configuration."""
+        if self.project is not None:
+            for path in (
+                self.project.dossiers_dir,
+                self.project.templates_dir,
+                self.project.root / "dossier.toml",
+                self.project.retraction_db,
+            ):
+                if path is not None and path.exists():
+                    server.watch(str(path))
+        return server
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        self._cleanup()
+
+    def on_build_error(self, *, error: Exception) -> None:
+        self._cleanup()
+
+    def _downloads(self, result: Any, config: MkDocsConfig) -> dict[str, Path]:
+        """Download path in the site -> file: rendered now (`mkdocs build`) or from the last build."""
+        from tooling.publish import write_documents
+        from tooling.site import DOCUMENTS, download_path
+
+        assert self.project is not None
+        if self.command == "build":
+            self._cleanup()
+            self._documents = tempfile.TemporaryDirectory(prefix="dossier-documents-")
+            source = Path(self._documents.name)
+            write_documents(result, source, self.project)
+        else:
+            source = self.project.site_dir / DOCUMENTS
+        found: dict[str, Path] = {}
+        for doc in result.documents:
+            for extension in ("pdf", "docx"):
+                path = download_path(doc, extension)
+                file = source / path.removeprefix(f"{DOCUMENTS}/")
+                if file.is_file():
+                    found[path] = file
+        return found
+
+    def _cleanup(self) -> None:
+        if self._documents is not None:
+            self._documents.cleanup()
+            self._documents = None
+
+
+def _replace(files: Files, file: File) -> None:
+    existing = files.get_file_from_path(file.src_uri)
+    if existing is not None:
+        files.remove(existing)
+    files.append(file)
+
+
+def _describe(exc: CheckFailed | DossierError) -> str:
+    if isinstance(exc, CheckFailed):
+        return f"the check found {len(exc.findings)} error(s):\n" + "\n".join(
+            f.format() for f in exc.findings
+        )
+    return str(exc)
+
+
+def _failure_page(exc: CheckFailed | DossierError, language: str) -> str:
+    """A page that shows a writer why the preview cannot be built (mkdocs serve only)."""
+    lines = [f.format() for f in exc.findings] if isinstance(exc, CheckFailed) else [str(exc)]
+    body = "\n".join(f"        {line}" for line in lines)  # a code block inside the admonition
+    return (
+        f"# {message('site.check_title', language)}\n\n"
+        f'!!! failure "{message("site.preview_failed", language)}"\n\n{body}\n'
+    )
