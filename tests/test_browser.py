@@ -130,6 +130,7 @@ def test_imsr_page_warns_that_the_conclusion_no_longer_stands(
     table = page.locator("article table").first  # type: ignore[attr-defined]
     assert box["y"] < table.bounding_box()["y"]
     shot = REPO / "docs" / "imsr-site.png"
+    page.set_viewport_size({"width": 1280, "height": 1300})  # type: ignore[attr-defined]
     page.screenshot(path=str(shot), full_page=False)  # type: ignore[attr-defined]
     assert shot.stat().st_size > 10_000
     assert page.console_errors == []  # type: ignore[attr-defined]
@@ -137,10 +138,19 @@ def test_imsr_page_warns_that_the_conclusion_no_longer_stands(
 
 def test_search_for_drgs_finds_the_neuromodulation_dossier(page: object, server: str) -> None:
     page.goto(server)  # type: ignore[attr-defined]
-    page.locator("label.md-search__icon, .md-search__input").first.click()  # type: ignore[attr-defined]
-    page.fill(".md-search__input", "DRGS")  # type: ignore[attr-defined]
     results = page.locator(".md-search-result__item")  # type: ignore[attr-defined]
-    results.first.wait_for(timeout=15_000)
+    # Material loads its search index in a worker and ignores what is typed before it is
+    # ready, so type again until results appear (bounded: about 20 s).
+    for _ in range(20):
+        page.locator(".md-search__input").first.click()  # type: ignore[attr-defined]
+        page.fill(".md-search__input", "")  # type: ignore[attr-defined]
+        page.locator(".md-search__input").first.type("DRGS")  # type: ignore[attr-defined]
+        try:
+            results.first.wait_for(timeout=1_000)
+            break
+        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try again
+            continue
+    results.first.wait_for(timeout=5_000)
     links = [results.nth(i).locator("a").first.get_attribute("href") or "" for i in range(results.count())]
     assert any(NEURO in link for link in links), links
     assert page.console_errors == []  # type: ignore[attr-defined]

@@ -156,7 +156,7 @@ class Renderer:
         assert model.position is not None
         addendum = model.position.addenda[index]
         return self._document(
-            loaded, id=f"addendum-{addendum.id}", kind="addendum",
+            loaded, id=addendum.id, kind="addendum",
             title=f"{message('kind.addendum', self.language)} {format_partial_date(addendum.date, language=self.language)}: {model.position.title}",
             date=addendum.date, status=model.position.status, template="addendum.md.j2",
             context={"position": model.position, "addendum": addendum},
