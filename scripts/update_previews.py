@@ -22,8 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> int:
     config = load_config(ROOT)
     result = render_documents(config)
-    letter = next(d for d in result.documents if d.dossier == "imsr-chronische-pijn" and d.kind == "letter")
-    data = render_pdf(letter.pandoc_source(for_pdf=True), template=config.templates_dir / "pdf" / "letter.typst")
+    letter = next(
+        d for d in result.documents if d.dossier == "imsr-chronische-pijn" and d.kind == "letter"
+    )
+    data = render_pdf(
+        letter.pandoc_source(for_pdf=True), template=config.templates_dir / "pdf" / "letter.typst"
+    )
     pdf = pypdfium2.PdfDocument(data)
     target = ROOT / "docs" / "imsr-letter-preview.png"
     pdf[0].render(scale=110 / 72).to_pil().save(target, optimize=True)

@@ -40,7 +40,9 @@ CHROMIUM_ARGS = [
 def _require_browser() -> None:
     if CHROMIUM.exists():
         return
-    message = f"chromium not found at {CHROMIUM}: install Debian's chromium (scripts/test does, as root)"
+    message = (
+        f"chromium not found at {CHROMIUM}: install Debian's chromium (scripts/test does, as root)"
+    )
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
@@ -76,7 +78,7 @@ def server(site: Path) -> Iterator[str]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -117,7 +119,9 @@ def test_imsr_page_warns_that_the_conclusion_no_longer_stands(
 ) -> None:
     imsr = next(d.model for d in checked.dossiers if d.slug == IMSR)
     assert imsr is not None
-    withdrawn = [c for _, ind in walk_indications(imsr) for c in ind.conclusions if not conclusion_stands(c)]
+    withdrawn = [
+        c for _, ind in walk_indications(imsr) for c in ind.conclusions if not conclusion_stands(c)
+    ]
     assert withdrawn
     page.goto(urljoin(server, f"{IMSR}/"))  # type: ignore[attr-defined]
     warning = page.locator(".admonition.danger").first  # type: ignore[attr-defined]
@@ -148,15 +152,20 @@ def test_search_for_drgs_finds_the_neuromodulation_dossier(page: object, server:
         try:
             results.first.wait_for(timeout=1_000)
             break
-        except Exception:  # noqa: BLE001 - Playwright's TimeoutError: try again
+        except Exception:
             continue
     results.first.wait_for(timeout=5_000)
-    links = [results.nth(i).locator("a").first.get_attribute("href") or "" for i in range(results.count())]
+    links = [
+        results.nth(i).locator("a").first.get_attribute("href") or ""
+        for i in range(results.count())
+    ]
     assert any(NEURO in link for link in links), links
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 
-def test_imsr_letter_pdf_link_answers_with_a_pdf(page: object, server: str, checked: CheckResult) -> None:
+def test_imsr_letter_pdf_link_answers_with_a_pdf(
+    page: object, server: str, checked: CheckResult
+) -> None:
     imsr = next(d.model for d in checked.dossiers if d.slug == IMSR)
     assert imsr is not None
     letter = imsr.letters[0]
@@ -182,7 +191,9 @@ class _Links(HTMLParser):
             self.ids.add(values["id"] or "")
         for name in ("href", "src"):
             value = values.get(name)
-            if value and not (tag == "link" and values.get("rel") in ("preconnect", "dns-prefetch")):
+            if value and not (
+                tag == "link" and values.get("rel") in ("preconnect", "dns-prefetch")
+            ):
                 self.links.append(value)
 
 

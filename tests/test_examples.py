@@ -32,11 +32,15 @@ def run(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[
     return code, out + err
 
 
-def test_repository_passes_the_check_with_a_summary(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_repository_passes_the_check_with_a_summary(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out = run(project, capsys, "check")
     assert code == 0, out
     summary = out.strip().splitlines()[-1]
-    assert re.search(r"\d+ dossiers, \d+ indications, \d+ references \(\d+ flagged\)", summary), summary
+    assert re.search(r"\d+ dossiers, \d+ indications, \d+ references \(\d+ flagged\)", summary), (
+        summary
+    )
     assert "sha256" in summary
 
 

@@ -87,7 +87,9 @@ def test_every_kind_of_document_renders(rendered: RenderResult) -> None:
         assert "{{" not in doc.page and "{%" not in doc.page, f"unrendered template in {doc.id}"
 
 
-def test_every_document_is_written_as_markdown_pdf_and_docx(rendered: RenderResult, written: Path) -> None:
+def test_every_document_is_written_as_markdown_pdf_and_docx(
+    rendered: RenderResult, written: Path
+) -> None:
     for doc in rendered.documents:
         for suffix in (".md", ".pdf", ".docx"):
             path = written / doc.dossier / f"{doc.filename}{suffix}"
@@ -116,10 +118,15 @@ def test_imsr_letter_pdf_carries_the_letters_facts(rendered: RenderResult, writt
         assert squash(format_partial_date(meeting.date, "day_month")) in text, meeting.id
 
 
-def test_imsr_letter_pdf_has_footnotes_and_court_rulings(rendered: RenderResult, written: Path) -> None:
+def test_imsr_letter_pdf_has_footnotes_and_court_rulings(
+    rendered: RenderResult, written: Path
+) -> None:
     letter = model(rendered, IMSR).letters[0]
-    body = next(t for p, t in next(d for d in rendered.checked.dossiers if d.slug == IMSR).prose.items()
-                if p.endswith(letter.body_file))
+    body = next(
+        t
+        for p, t in next(d for d in rendered.checked.dossiers if d.slug == IMSR).prose.items()
+        if p.endswith(letter.body_file)
+    )
     footnotes = re.findall(r"^\[\^[^\]]+\]: (.+)$", body, flags=re.MULTILINE)
     assert len(footnotes) >= 4
     text = squash("\n".join(pdf_pages((written / IMSR / f"{letter.id}.pdf").read_bytes())))
@@ -165,8 +172,8 @@ def test_withdrawn_conclusion_is_stated_with_date_and_reason(rendered: RenderRes
 
 
 def test_retracted_references_are_marked_where_listed() -> None:
-    from tooling.citations import number_citations, reference_list
     from tooling.bibliography import parse_bibliography
+    from tooling.citations import number_citations, reference_list
     from tooling.retractions import Nature, Notice
 
     refs, findings = parse_bibliography(
@@ -182,7 +189,9 @@ def test_retracted_references_are_marked_where_listed() -> None:
     assert "doi:[10.5555/x](https://doi.org/10.5555/x)" in listing
 
 
-def test_letter_to_parliament_lists_the_indications_from_the_dossier(rendered: RenderResult, written: Path) -> None:
+def test_letter_to_parliament_lists_the_indications_from_the_dossier(
+    rendered: RenderResult, written: Path
+) -> None:
     neuro = model(rendered, NEURO)
     letter = neuro.letters[0]
     index = indication_index(neuro)
@@ -191,7 +200,9 @@ def test_letter_to_parliament_lists_the_indications_from_the_dossier(rendered: R
         assert squash(index[ident].name.lower()) in text.lower(), ident
 
 
-def test_position_pdf_lists_what_is_and_is_not_reimbursed(rendered: RenderResult, written: Path) -> None:
+def test_position_pdf_lists_what_is_and_is_not_reimbursed(
+    rendered: RenderResult, written: Path
+) -> None:
     from tooling import facts
 
     neuro = model(rendered, NEURO)
@@ -258,18 +269,32 @@ def test_failed_render_leaves_the_previous_output_untouched(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = copy_project(tmp_path)
-    code, output = _cli(project, capsys, "render", str(project / IMSR_PATH), "-o", str(project / "out"))
+    code, output = _cli(
+        project, capsys, "render", str(project / IMSR_PATH), "-o", str(project / "out")
+    )
     assert code == 0, output
-    before = {p.relative_to(project / "out"): p.read_bytes() for p in (project / "out").rglob("*") if p.is_file()}
+    before = {
+        p.relative_to(project / "out"): p.read_bytes()
+        for p in (project / "out").rglob("*")
+        if p.is_file()
+    }
     assert any(p.suffix == ".pdf" for p in before)
     dossier_yaml = project / IMSR_PATH / "dossier.yaml"
-    dossier_yaml.write_text(dossier_yaml.read_text(encoding="utf-8") + "typo_key: 1\n", encoding="utf-8")
+    dossier_yaml.write_text(
+        dossier_yaml.read_text(encoding="utf-8") + "typo_key: 1\n", encoding="utf-8"
+    )
 
-    code, output = _cli(project, capsys, "render", str(project / IMSR_PATH), "-o", str(project / "out"))
+    code, output = _cli(
+        project, capsys, "render", str(project / IMSR_PATH), "-o", str(project / "out")
+    )
 
     assert code == 1
     assert "unknown-key" in output and "typo_key" in output
-    after = {p.relative_to(project / "out"): p.read_bytes() for p in (project / "out").rglob("*") if p.is_file()}
+    after = {
+        p.relative_to(project / "out"): p.read_bytes()
+        for p in (project / "out").rglob("*")
+        if p.is_file()
+    }
     assert after == before
 
 
@@ -282,19 +307,28 @@ def test_broken_template_is_reported_with_file_and_line(
     lines[4] = "{% if %}"
     template.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
-    code, output = _cli(project, capsys, "render", str(project / IMSR_PATH), "-o", str(project / "out"))
+    code, output = _cli(
+        project, capsys, "render", str(project / IMSR_PATH), "-o", str(project / "out")
+    )
 
     assert code == 2
     assert "letter.md.j2:5" in output and "template syntax" in output
     assert not (project / "out").exists()
 
 
-def test_broken_letter_body_is_reported_in_its_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_broken_letter_body_is_reported_in_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     project = copy_project(tmp_path)
     body = project / IMSR_PATH / "brief-vra-2025-05-07.md"
-    body.write_text(body.read_text(encoding="utf-8") + "\n{{ meeting('no-such-meeting').date }}\n", encoding="utf-8")
+    body.write_text(
+        body.read_text(encoding="utf-8") + "\n{{ meeting('no-such-meeting').date }}\n",
+        encoding="utf-8",
+    )
 
-    code, output = _cli(project, capsys, "render", str(project / IMSR_PATH), "-o", str(project / "out"))
+    code, output = _cli(
+        project, capsys, "render", str(project / IMSR_PATH), "-o", str(project / "out")
+    )
 
     assert code == 2
     line = len(body.read_text(encoding="utf-8").splitlines())

@@ -55,7 +55,10 @@ def test_imsr_letter(checked: CheckResult) -> None:
         PartialDate(2025, 4, 7),
         PartialDate(2025, 5, 14),
     }
-    assert (letter.signatory.name, letter.signatory.role) == ("K.C. Timm-van Ruitenburg", "Lid Raad van Bestuur")
+    assert (letter.signatory.name, letter.signatory.role) == (
+        "K.C. Timm-van Ruitenburg",
+        "Lid Raad van Bestuur",
+    )
 
 
 def test_imsr_conclusion_is_invalidated_by_retraction(checked: CheckResult) -> None:
@@ -65,7 +68,9 @@ def test_imsr_conclusion_is_invalidated_by_retraction(checked: CheckResult) -> N
     conclusion = index["chronische-pijn"].conclusions[0]
     assert conclusion.verdict == "meets" and conclusion.date == PartialDate(2022)
     assert conclusion.revision is not None and conclusion.revision.kind == "invalidated"
-    assert conclusion.evidence and all(loaded.flags[k].nature.value == "Retraction" for k in conclusion.evidence)
+    assert conclusion.evidence and all(
+        loaded.flags[k].nature.value == "Retraction" for k in conclusion.evidence
+    )
     assert all(loaded.references[k].is_placeholder for k in conclusion.evidence)
     # The revised PICO separates last-resort patients from the others.
     assert {"last-resort", "geen-last-resort"} <= set(index)
@@ -95,13 +100,17 @@ def test_neuromodulation_position(checked: CheckResult) -> None:
         assert set(period.variants) == techniques, ident
         assert index[ident].conclusions[0].verdict == "meets"
     not_insured = [
-        ind for ind in index.values()
+        ind
+        for ind in index.values()
         if (p := coverage_on(ind, in_force)) is not None and p.status == "not_insured"
     ]
     assert len(not_insured) == NEURO_NOT_REIMBURSED
     assert all(ind.conclusions[0].verdict == "does_not_meet" for ind in not_insured)
     assert [a.date for a in position.addenda] == [PartialDate(2020, 9, 2)]
-    assert "pagina 264" in (position.addenda[0].location or "") and "tabel 3" in position.addenda[0].location  # type: ignore[operator]
+    assert (
+        "pagina 264" in (position.addenda[0].location or "")
+        and "tabel 3" in position.addenda[0].location
+    )  # type: ignore[operator]
     assert [s.date for s in position.supersedes] == [PartialDate(2007), PartialDate(2007)]
     assert all("placeholder" in s.note for s in position.supersedes)  # the seed does not name them
     conditions = " ".join(c.text for c in position.conditions).lower()
@@ -141,12 +150,23 @@ def test_neuro_pain_faq(checked: CheckResult) -> None:
     faq = faq_dossier.faq
     assert faq is not None and faq.date == PartialDate(2025, 9)
     assert [t.title for t in faq.themes] == [
-        "Proeftherapie & primo-implantatie", "Vervangingen & garanties", "Andere",
+        "Proeftherapie & primo-implantatie",
+        "Vervangingen & garanties",
+        "Andere",
     ]
     assert sum(len(t.items) for t in faq.themes) == 21
     values = {(r.value, r.unit) for r in faq_dossier.rules}
-    for rule in [(6, "maanden"), (3.5, "V"), (4.7, "mA"), (9, "jaar"), (5, "jaar"), (4, "jaar"),
-                 (24, "maanden"), ("151152-151163", None), ("151174-151185", None)]:
+    for rule in [
+        (6, "maanden"),
+        (3.5, "V"),
+        (4.7, "mA"),
+        (9, "jaar"),
+        (5, "jaar"),
+        (4, "jaar"),
+        (24, "maanden"),
+        ("151152-151163", None),
+        ("151174-151185", None),
+    ]:
         assert rule in values, rule
     terms = {g.term.split(" (")[0] for g in faq_dossier.glossary}
     assert terms >= {"IPG", "V.I.", "MAO", "MPC", "FBSS/FNSS", "PDPN"}

@@ -271,7 +271,9 @@ def check_unknown_ids(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
     variants = {v.id for v in m.intervention.variants}
     conditions = {c.id for c in m.position.conditions} if m.position else set()
     conclusions = conclusion_index(m)
-    documents = {x.id for x in m.letters} | {x.id for x in m.leaflets} | ({m.faq.id} if m.faq else set())
+    documents = (
+        {x.id for x in m.letters} | {x.id for x in m.leaflets} | ({m.faq.id} if m.faq else set())
+    )
     indications = indication_index(m)
     for p, ind in walk_indications(m):
         for k, v in enumerate(ind.variants):

@@ -42,7 +42,14 @@ def number_citations(
         for key in keys:
             number = numbers.setdefault(key, len(numbers) + 1)
             flag = flags.get(key)
-            parts.append(f"{number}" + (f" ({message('ref.flag.' + flag.nature.value, language).lower()})" if flag else ""))
+            parts.append(
+                f"{number}"
+                + (
+                    f" ({message('ref.flag.' + flag.nature.value, language).lower()})"
+                    if flag
+                    else ""
+                )
+            )
         return "[" + ", ".join(parts) + "]"
 
     text = _CITATION_GROUP.sub(replace, markdown)
@@ -71,7 +78,9 @@ def format_reference(ref: Reference, flag: Notice | None = None, language: str =
     """One reference in Vancouver style, as Markdown, with its DOI (or URL) as a link."""
     f = ref.fields
     parts: list[str] = []
-    authors = format_authors(f.get("author", "")) or f.get("institution", "") or f.get("organization", "")
+    authors = (
+        format_authors(f.get("author", "")) or f.get("institution", "") or f.get("organization", "")
+    )
     if authors:
         parts.append(authors.rstrip(".") + ".")
     if ref.title:
@@ -85,7 +94,9 @@ def format_reference(ref: Reference, flag: Notice | None = None, language: str =
         tail = f"{year};{volume}{issue}{pages}" if volume else year
         parts.append(f"{journal}. {tail}.".replace(". .", "."))
     else:
-        publisher = f.get("publisher") or (f.get("institution") if authors != f.get("institution") else "")
+        publisher = f.get("publisher") or (
+            f.get("institution") if authors != f.get("institution") else ""
+        )
         place = f.get("address", "")
         where = ": ".join(x for x in (place, publisher) if x)
         year = ref.year
@@ -97,7 +108,9 @@ def format_reference(ref: Reference, flag: Notice | None = None, language: str =
         parts.append(f"{message('ref.available', language)}: <{f['url']}>")
     text = " ".join(parts)
     if ref.is_placeholder:
-        text += f" *({message('ref.placeholder', language)}: {f['note'].split(':', 1)[-1].strip()})*"
+        text += (
+            f" *({message('ref.placeholder', language)}: {f['note'].split(':', 1)[-1].strip()})*"
+        )
     if flag is not None:
         text += " " + flag_badge(flag, language)
     return text
@@ -114,7 +127,10 @@ def flag_badge(flag: Notice, language: str = "nl") -> str:
 
 
 def reference_list(
-    order: Sequence[str], references: Mapping[str, Reference], flags: Mapping[str, Notice], language: str = "nl"
+    order: Sequence[str],
+    references: Mapping[str, Reference],
+    flags: Mapping[str, Notice],
+    language: str = "nl",
 ) -> str:
     """A numbered Markdown list of the references in citation order."""
     lines = []

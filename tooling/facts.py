@@ -147,10 +147,14 @@ def assessed(dossier: Dossier) -> list[Indication]:
     return result
 
 
-def variant_names(dossier: Dossier, indication: Indication, conclusion: Conclusion | None = None) -> list[str]:
+def variant_names(
+    dossier: Dossier, indication: Indication, conclusion: Conclusion | None = None
+) -> list[str]:
     """Names of the variants a conclusion (or else the indication) applies to."""
     names = variants_of(dossier)
-    chosen = (conclusion.variants if conclusion and conclusion.variants else None) or indication.variants
+    chosen = (
+        conclusion.variants if conclusion and conclusion.variants else None
+    ) or indication.variants
     return [names.get(v, v) for v in chosen]
 
 

@@ -45,13 +45,20 @@ def render_documents(config: Config, paths: Sequence[Path] = ()) -> RenderResult
     checked = check(config, paths)
     if checked.errors:
         raise CheckFailed(checked.errors)
-    renderer = Renderer(document_environment(config.templates_dir, config.language), config.language)
+    renderer = Renderer(
+        document_environment(config.templates_dir, config.language), config.language
+    )
     documents = [doc for dossier in checked.dossiers for doc in renderer.render(dossier)]
     return RenderResult(checked, documents)
 
 
 def write_documents(
-    result: RenderResult, root: Path, config: Config, *, jobs: int = 2, progress: Progress | None = None
+    result: RenderResult,
+    root: Path,
+    config: Config,
+    *,
+    jobs: int = 2,
+    progress: Progress | None = None,
 ) -> list[Path]:
     """Write each document as Markdown, PDF and DOCX below ``root/<dossier>/``."""
     from tooling import pdf
@@ -63,7 +70,8 @@ def write_documents(
         written.append(write_file(root, f"{doc.dossier}/{doc.filename}.md", doc.page))
     progress.step(f"rendering {len(result.documents)} PDF documents on {jobs} worker(s)")
     pdf_jobs = [
-        (doc.pandoc_source(for_pdf=True), pdf_dir / f"{doc.pdf_template}.typst") for doc in result.documents
+        (doc.pandoc_source(for_pdf=True), pdf_dir / f"{doc.pdf_template}.typst")
+        for doc in result.documents
     ]
     for doc, data in zip(result.documents, pdf.render_many(pdf_jobs, workers=jobs), strict=True):
         written.append(write_file(root, f"{doc.dossier}/{doc.filename}.pdf", data))
@@ -78,8 +86,10 @@ def write_documents(
 def _print_findings(exc: CheckFailed) -> None:
     for finding in exc.findings:
         print(finding.format(), file=sys.stderr)
-    print(f"dossier: stopped: the check found {len(exc.findings)} error(s); nothing was written",
-          file=sys.stderr)
+    print(
+        f"dossier: stopped: the check found {len(exc.findings)} error(s); nothing was written",
+        file=sys.stderr,
+    )
 
 
 def render_command(config: Config, args: argparse.Namespace) -> int:
@@ -92,7 +102,9 @@ def render_command(config: Config, args: argparse.Namespace) -> int:
     except CheckFailed as exc:
         _print_findings(exc)
         return EXIT_ERRORS
-    progress.step(f"rendered {len(result.documents)} documents from {len(result.checked.dossiers)} dossiers")
+    progress.step(
+        f"rendered {len(result.documents)} documents from {len(result.checked.dossiers)} dossiers"
+    )
     with staged_directory(target) as staging:
         write_documents(result, staging, config, jobs=args.jobs, progress=progress)
     progress.step(f"wrote {config.display(target)}")
@@ -111,7 +123,9 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
     except CheckFailed as exc:
         _print_findings(exc)
         return EXIT_ERRORS
-    progress.step(f"rendered {len(result.documents)} documents from {len(result.checked.dossiers)} dossiers")
+    progress.step(
+        f"rendered {len(result.documents)} documents from {len(result.checked.dossiers)} dossiers"
+    )
     try:
         with staged_directory(target) as staging:
             build_site(result, config, staging, jobs=args.jobs, progress=progress)

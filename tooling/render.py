@@ -70,7 +70,9 @@ class Renderer:
         docs: list[Document] = []
         if model.position:
             docs.append(self._position(loaded, model))
-            docs.extend(self._addendum(loaded, model, i) for i in range(len(model.position.addenda)))
+            docs.extend(
+                self._addendum(loaded, model, i) for i in range(len(model.position.addenda))
+            )
         docs.extend(self._letter(loaded, model, i) for i in range(len(model.letters)))
         if model.faq:
             docs.append(self._faq(loaded, model))
@@ -79,9 +81,17 @@ class Renderer:
 
     # -- shared pieces -------------------------------------------------------------------
 
-    def _prose(self, loaded: LoadedDossier, text: str, path: tuple[str | int, ...], letter: Letter | None = None) -> str:
+    def _prose(
+        self,
+        loaded: LoadedDossier,
+        text: str,
+        path: tuple[str | int, ...],
+        letter: Letter | None = None,
+    ) -> str:
         assert loaded.model is not None
-        return render_prose(text, prose_context(loaded.model, letter), loaded.locate(path), self.language)
+        return render_prose(
+            text, prose_context(loaded.model, letter), loaded.locate(path), self.language
+        )
 
     def _base_context(self, loaded: LoadedDossier) -> dict[str, Any]:
         model = loaded.model
@@ -102,10 +112,13 @@ class Renderer:
                 if not facts.conclusion_stands(c) and c.revision is not None:
                     notes.append(
                         f"{indication.name}: "
-                        + message("doc.conclusion_withdrawn", self.language,
-                                  kind=message(f"revision.{c.revision.kind}", self.language).lower(),
-                                  date=format_partial_date(c.revision.date, language=self.language),
-                                  reason=c.revision.reason)
+                        + message(
+                            "doc.conclusion_withdrawn",
+                            self.language,
+                            kind=message(f"revision.{c.revision.kind}", self.language).lower(),
+                            date=format_partial_date(c.revision.date, language=self.language),
+                            reason=c.revision.reason,
+                        )
                     )
         return tuple(notes)
 
@@ -117,27 +130,45 @@ class Renderer:
         listing = reference_list(cited.order, loaded.references, loaded.flags, self.language)
         return f"{cited.markdown.rstrip()}\n\n## {message('doc.references', self.language)}\n\n{listing}\n"
 
-    def _meta(self, model: Dossier, title: str, date: PartialDate | None, **extra: Any) -> dict[str, Any]:
+    def _meta(
+        self, model: Dossier, title: str, date: PartialDate | None, **extra: Any
+    ) -> dict[str, Any]:
         meta: dict[str, Any] = {
             "lang": model.language,
             "title": title,
             "date": str(date.earliest()) if date else "",
             "date_text": format_partial_date(date, language=self.language),
-            "sender": {"name": model.issuer.name, "address": list(model.issuer.address),
-                       "website": model.issuer.website or ""},
+            "sender": {
+                "name": model.issuer.name,
+                "address": list(model.issuer.address),
+                "website": model.issuer.website or "",
+            },
             "labels": {k.split(".", 1)[1]: v for k, v in _letter_labels(self.language).items()},
         }
         meta.update(extra)
         return meta
 
-    def _document(self, loaded: LoadedDossier, *, id: str, kind: str, title: str, date: PartialDate | None,
-                  status: str, template: str, context: dict[str, Any], warnings: tuple[str, ...] = ()) -> Document:
+    def _document(
+        self,
+        loaded: LoadedDossier,
+        *,
+        id: str,
+        kind: str,
+        title: str,
+        date: PartialDate | None,
+        status: str,
+        template: str,
+        context: dict[str, Any],
+        warnings: tuple[str, ...] = (),
+    ) -> Document:
         assert loaded.model is not None
         body = render_template(self.env, template, {**self._base_context(loaded), **context})
         evidence_keys = tuple(context.get("evidence_keys", ()))
         body = self._cite(loaded, body, evidence_keys)
         meta = self._meta(loaded.model, title, date, status_banner=" ".join(warnings))
-        return Document(loaded.slug, id, kind, title, date, status, body, body, meta, "document", warnings)
+        return Document(
+            loaded.slug, id, kind, title, date, status, body, body, meta, "document", warnings
+        )
 
     # -- the kinds of documents ------------------------------------------------------------
 
@@ -146,8 +177,13 @@ class Renderer:
         units = facts.assessed(model)
         evidence = tuple(dict.fromkeys(k for u in units for c in u.conclusions for k in c.evidence))
         return self._document(
-            loaded, id="standpunt", kind="position", title=model.position.title, date=model.position.date,
-            status=model.position.status, template="position.md.j2",
+            loaded,
+            id="standpunt",
+            kind="position",
+            title=model.position.title,
+            date=model.position.date,
+            status=model.position.status,
+            template="position.md.j2",
             context={"position": model.position, "units": units, "evidence_keys": evidence},
             warnings=self._withdrawn_warnings(model),
         )
@@ -156,24 +192,39 @@ class Renderer:
         assert model.position is not None
         addendum = model.position.addenda[index]
         return self._document(
-            loaded, id=addendum.id, kind="addendum",
+            loaded,
+            id=addendum.id,
+            kind="addendum",
             title=f"{message('kind.addendum', self.language)} {format_partial_date(addendum.date, language=self.language)}: {model.position.title}",
-            date=addendum.date, status=model.position.status, template="addendum.md.j2",
+            date=addendum.date,
+            status=model.position.status,
+            template="addendum.md.j2",
             context={"position": model.position, "addendum": addendum},
         )
 
     def _faq(self, loaded: LoadedDossier, model: Dossier) -> Document:
         assert model.faq is not None
         return self._document(
-            loaded, id=model.faq.id, kind="faq", title=model.faq.title, date=model.faq.date,
-            status=model.faq.status, template="faq.md.j2", context={"faq": model.faq},
+            loaded,
+            id=model.faq.id,
+            kind="faq",
+            title=model.faq.title,
+            date=model.faq.date,
+            status=model.faq.status,
+            template="faq.md.j2",
+            context={"faq": model.faq},
         )
 
     def _leaflet(self, loaded: LoadedDossier, model: Dossier, index: int) -> Document:
         leaflet = model.leaflets[index]
         return self._document(
-            loaded, id=leaflet.id, kind="leaflet", title=leaflet.title, date=leaflet.date,
-            status=leaflet.status, template="leaflet.md.j2",
+            loaded,
+            id=leaflet.id,
+            kind="leaflet",
+            title=leaflet.title,
+            date=leaflet.date,
+            status=leaflet.status,
+            template="leaflet.md.j2",
             context={"leaflet": leaflet, "leaflet_path": ("leaflets", index)},
         )
 
@@ -185,24 +236,53 @@ class Renderer:
         body = self._cite(loaded, body)
         sender = letter.sender or model.issuer
         meta = self._meta(
-            model, letter.subject, letter.date,
-            sender={"name": sender.name, "address": list(sender.address), "website": sender.website or ""},
-            recipient={"organisation": letter.recipient.organisation, "attention": letter.recipient.attention or "",
-                       "address": list(letter.recipient.address)},
+            model,
+            letter.subject,
+            letter.date,
+            sender={
+                "name": sender.name,
+                "address": list(sender.address),
+                "website": sender.website or "",
+            },
+            recipient={
+                "organisation": letter.recipient.organisation,
+                "attention": letter.recipient.attention or "",
+                "address": list(letter.recipient.address),
+            },
             cc=list(letter.cc),
             subject=letter.subject,
             their_letter=format_partial_date(letter.in_reply_to.date, language=self.language)
-            if letter.in_reply_to else "",
+            if letter.in_reply_to
+            else "",
             reference=letter.reference or "",
             signatory={"name": letter.signatory.name, "role": letter.signatory.role or ""},
             closing=letter.closing,
         )
-        page = render_template(self.env, "letter.md.j2", {
-            **self._base_context(loaded), "letter": letter, "sender": sender, "meta": meta, "body": body,
-        })
+        page = render_template(
+            self.env,
+            "letter.md.j2",
+            {
+                **self._base_context(loaded),
+                "letter": letter,
+                "sender": sender,
+                "meta": meta,
+                "body": body,
+            },
+        )
         kind_title = message(f"audience.{letter.audience}", self.language)
-        return Document(loaded.slug, letter.id, "letter", f"{kind_title}: {letter.subject}", letter.date,
-                        letter.status, page, body, meta, "letter", ())
+        return Document(
+            loaded.slug,
+            letter.id,
+            "letter",
+            f"{kind_title}: {letter.subject}",
+            letter.date,
+            letter.status,
+            page,
+            body,
+            meta,
+            "letter",
+            (),
+        )
 
 
 def _letter_labels(language: str) -> dict[str, str]:

@@ -23,14 +23,21 @@ from tooling.facts import indication_index
 from tooling.i18n import message
 from tooling.model import CoveragePeriod, Dossier, Indication, Letter, Rule
 
-_DATE_PATTERNS = {"long": "d MMMM y", "day_month": "d MMMM", "weekday": "EEEE d MMMM", "month": "MMMM y"}
+_DATE_PATTERNS = {
+    "long": "d MMMM y",
+    "day_month": "d MMMM",
+    "weekday": "EEEE d MMMM",
+    "month": "MMMM y",
+}
 
 
 class TemplateError(DossierError):
     """A template or a prose template failed; carries the file and line."""
 
 
-def format_partial_date(value: PartialDate | dt.date | None, fmt: str = "long", language: str = "nl") -> str:
+def format_partial_date(
+    value: PartialDate | dt.date | None, fmt: str = "long", language: str = "nl"
+) -> str:
     """Dutch date text: '12 november 2019', 'september 2019' or '2019', via babel (CLDR)."""
     if value is None:
         return ""
@@ -96,7 +103,9 @@ _SANDBOX: dict[str, ImmutableSandboxedEnvironment] = {}
 def sandbox(language: str = "nl") -> ImmutableSandboxedEnvironment:
     """The sandboxed environment for prose written inside dossiers (shared, it is stateless)."""
     if language not in _SANDBOX:
-        env = ImmutableSandboxedEnvironment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+        env = ImmutableSandboxedEnvironment(
+            undefined=jinja2.StrictUndefined, keep_trailing_newline=True
+        )
         env.filters.update(_filters(language))
         _SANDBOX[language] = env
     return _SANDBOX[language]
@@ -113,9 +122,14 @@ def prose_context(dossier: Dossier, letter: Letter | None = None) -> dict[str, A
 
     def period(ident: str, status: str, variant: str | None) -> CoveragePeriod:
         for candidate in indication(ident).coverage:
-            if candidate.status == status and (variant is None or not candidate.variants or variant in candidate.variants):
+            if candidate.status == status and (
+                variant is None or not candidate.variants or variant in candidate.variants
+            ):
                 return candidate
-        raise KeyError(f"indication '{ident}' has no {status} coverage period" + (f" for '{variant}'" if variant else ""))
+        raise KeyError(
+            f"indication '{ident}' has no {status} coverage period"
+            + (f" for '{variant}'" if variant else "")
+        )
 
     context: dict[str, Any] = {
         "dossier": dossier,
@@ -123,7 +137,9 @@ def prose_context(dossier: Dossier, letter: Letter | None = None) -> dict[str, A
         "indication": indication,
         "since": lambda ident, status, variant=None: period(ident, status, variant).start,
         "until": lambda ident, status, variant=None: period(ident, status, variant).end,
-        "agreed_until": lambda ident, status, variant=None: period(ident, status, variant).agreed_until,
+        "agreed_until": lambda ident, status, variant=None: (
+            period(ident, status, variant).agreed_until
+        ),
         "coverage_period": period,
     }
     if letter is not None:
@@ -131,14 +147,20 @@ def prose_context(dossier: Dossier, letter: Letter | None = None) -> dict[str, A
 
         def meeting(ident: str) -> Any:
             if ident not in meetings:
-                raise KeyError(f"no meeting '{ident}' in letter '{letter.id}' (known: {', '.join(meetings)})")
+                raise KeyError(
+                    f"no meeting '{ident}' in letter '{letter.id}' (known: {', '.join(meetings)})"
+                )
             return meetings[ident]
 
-        context.update(letter=letter, indications=[indication(i) for i in letter.indications], meeting=meeting)
+        context.update(
+            letter=letter, indications=[indication(i) for i in letter.indications], meeting=meeting
+        )
     return context
 
 
-def render_prose(text: str, context: Mapping[str, Any], location: Location, language: str = "nl") -> str:
+def render_prose(
+    text: str, context: Mapping[str, Any], location: Location, language: str = "nl"
+) -> str:
     """Render dossier prose as a sandboxed template; errors name the file and line."""
     if "{" not in text:  # most prose has no template syntax: skip the compile
         return text
@@ -146,14 +168,20 @@ def render_prose(text: str, context: Mapping[str, Any], location: Location, lang
     try:
         return env.from_string(text).render(context)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"template syntax: {exc.message}", _shift(location, exc.lineno)) from None
+        raise TemplateError(
+            f"template syntax: {exc.message}", _shift(location, exc.lineno)
+        ) from None
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"template uses something that does not exist: {exc.message}",
-                            _shift(location, _template_line(exc)),
-                            hint="see the prose context in docs/dossier-format.md") from None
+        raise TemplateError(
+            f"template uses something that does not exist: {exc.message}",
+            _shift(location, _template_line(exc)),
+            hint="see the prose context in docs/dossier-format.md",
+        ) from None
     except (KeyError, ValueError, TypeError, AttributeError, jinja2.TemplateError) as exc:
         message_text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        raise TemplateError(f"template failed: {message_text}", _shift(location, _template_line(exc))) from None
+        raise TemplateError(
+            f"template failed: {message_text}", _shift(location, _template_line(exc))
+        ) from None
 
 
 def _template_line(exc: BaseException) -> int | None:
@@ -179,9 +207,16 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"template syntax: {exc.message}", Location(exc.filename or name, exc.lineno or 0)) from None
+        raise TemplateError(
+            f"template syntax: {exc.message}", Location(exc.filename or name, exc.lineno or 0)
+        ) from None
     except jinja2.TemplateNotFound as exc:
-        raise TemplateError(f"template '{exc.name}' not found", Location(name),
-                            hint="templates live in the folder set by [project] templates") from None
+        raise TemplateError(
+            f"template '{exc.name}' not found",
+            Location(name),
+            hint="templates live in the folder set by [project] templates",
+        ) from None
     except jinja2.UndefinedError as exc:
-        raise TemplateError(f"template uses something that does not exist: {exc.message}", Location(name)) from None
+        raise TemplateError(
+            f"template uses something that does not exist: {exc.message}", Location(name)
+        ) from None
