@@ -8,8 +8,7 @@ are validated by the model, which can say why a date is wrong.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +16,52 @@ import yaml
 
 from tooling.diagnostics import Location
 
-try:
-    _Loader: type = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing: the pure-Python loader works too
-    _Loader = yaml.SafeLoader
-
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
-_PLAIN = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
+_STR = "tag:yaml.org,2002:str"
+_PLAIN = {_STR, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
 _constructor = yaml.SafeLoader("")
+
+try:
+    _BaseLoader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing: the pure-Python loader works too
+    _BaseLoader = yaml.SafeLoader
+
+# The tag of a plain scalar depends on its text alone (the safe loader has no path
+# resolvers), and dossiers repeat the same keys and words thousands of times: remember them.
+_RESOLVED: dict[str, str] = {}
+_RESOLVED_MAX = 100_000
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc]
+    """The safe loader with a memo of implicit tags; it resolves exactly as the safe loader."""
+
+    def resolve(
+        self,
+        kind: type,
+        value: str | None,
+        implicit: tuple[bool, bool],
+        _scalar: type = yaml.ScalarNode,
+        _known: Callable[[str], str | None] = _RESOLVED.get,
+    ) -> str:
+        # Called from C for every node: the common cases come first and cheaply.
+        if kind is _scalar:
+            if not implicit[0]:
+                return _STR
+            tag = _known(value)  # type: ignore[arg-type]
+            if tag is not None:
+                return tag
+            tag = super().resolve(kind, value, implicit)
+            if len(_RESOLVED) >= _RESOLVED_MAX:
+                _RESOLVED.clear()
+            _RESOLVED[value] = tag  # type: ignore[index]
+            return tag  # type: ignore[no-any-return]
+        return super().resolve(kind, value, implicit)  # type: ignore[no-any-return]
+
+
+assert not _BaseLoader.yaml_path_resolvers, "the memo in _Loader assumes no path resolvers"
 
 PathKey = tuple[str | int, ...]
 
@@ -41,13 +75,86 @@ class YamlError(Exception):
         self.location = location
 
 
-@dataclass
-class SourceMap:
-    """Positions of the values (and of mapping keys) of one YAML file, by their path."""
+# Where the values of a file stand, as a tree shaped like them. The root is (line, column,
+# kids); kids are None for a scalar, ("map", keys, positions, kids of each value) for a
+# mapping, with four numbers per key in positions (key line, key column, value line, value
+# column), and ("seq", positions, kids of each item) for a sequence, with two per item.
+# Flat tuples of numbers keep a dossier's 600-odd positions in a third of the memory that a
+# dict keyed by path tuples takes, and are quicker to build.
+Kids = tuple[Any, ...] | None
+Tree = tuple[int, int, Kids]
 
-    path: str
-    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+# Line and column numbers repeat across thousands of positions; share one int object each.
+_NUMBERS = list(range(1 << 16))
+_LIMIT = len(_NUMBERS)
+
+
+class SourceMap:
+    """Positions of the values (and of mapping keys) of one YAML file, by their path.
+
+    ``values`` and ``keys`` map a path to its (line, column). `load_yaml` records positions
+    as a compact tree instead (a third of the memory, no path tuples to build) and `locate`
+    walks it; ``values`` and ``keys`` are computed from it when asked for.
+    """
+
+    __slots__ = ("_keys", "_tree", "_values", "path")
+
+    def __init__(
+        self,
+        path: str,
+        values: dict[PathKey, tuple[int, int]] | None = None,
+        keys: dict[PathKey, tuple[int, int]] | None = None,
+        *,
+        tree: Tree | None = None,
+    ) -> None:
+        self.path = path
+        self._tree = tree
+        if tree is None:
+            values = {} if values is None else values
+            keys = {} if keys is None else keys
+        self._values = values
+        self._keys = keys
+
+    @property
+    def values(self) -> dict[PathKey, tuple[int, int]]:
+        if self._values is None:
+            self._flatten()
+        assert self._values is not None
+        return self._values
+
+    @property
+    def keys(self) -> dict[PathKey, tuple[int, int]]:
+        if self._keys is None:
+            self._flatten()
+        assert self._keys is not None
+        return self._keys
+
+    def _flatten(self) -> None:
+        values: dict[PathKey, tuple[int, int]] = {}
+        keys: dict[PathKey, tuple[int, int]] = {}
+        if self._tree is not None:
+            line, column, kids = self._tree
+            values[()] = (line, column)
+            _flatten(kids, (), values, keys)
+        self._values, self._keys = values, keys
+
+    def __getstate__(self) -> tuple[str, object, object, object]:
+        if self._tree is not None:  # the flat maps are derived; leave them out
+            return (self.path, None, None, self._tree)
+        return (self.path, self._values, self._keys, None)
+
+    def __setstate__(self, state: tuple[str, object, object, object]) -> None:
+        self.path, self._values, self._keys, self._tree = state  # type: ignore[assignment]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SourceMap):
+            return NotImplemented
+        return (self.path, self.values, self.keys) == (other.path, other.values, other.keys)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"SourceMap(path={self.path!r})"
 
     def locate(self, path: Sequence[str | int], *, key: bool = False) -> Location:
         """Location of the deepest part of ``path`` that the file has.
@@ -55,16 +162,72 @@ class SourceMap:
         Parts the file does not have (pydantic adds union tags to its error paths) are
         skipped, so a path always resolves to the closest real place.
         """
+        if self._tree is None:
+            return self._locate_flat(path, key=key)
+        kids = self._tree[2]
+        best = key_best = (1, 1)
+        matched = 0
+        in_mapping = False
+        for part in path:
+            if kids is None:
+                continue
+            if kids[0] == "map":
+                _, names, positions, subs = kids
+                if part not in names:
+                    continue
+                i = names.index(part)
+                key_best = (positions[4 * i], positions[4 * i + 1])
+                best = (positions[4 * i + 2], positions[4 * i + 3])
+                in_mapping = True
+            else:
+                _, positions, subs = kids
+                if not (isinstance(part, int) and 0 <= part < len(subs)):
+                    continue
+                i = part
+                best = (positions[2 * i], positions[2 * i + 1])
+                in_mapping = False
+            kids = subs[i]
+            matched += 1
+        if key and matched == len(path) and in_mapping:
+            best = key_best
+        return Location(self.path, best[0], best[1])
+
+    def _locate_flat(self, path: Sequence[str | int], *, key: bool) -> Location:
+        values = self.values
         found: PathKey = ()
         best = (1, 1)
         for part in path:
             candidate = (*found, part)
-            if candidate in self.values:
+            if candidate in values:
                 found = candidate
-                best = self.values[candidate]
+                best = values[candidate]
         if key and found in self.keys and found == tuple(path):
             best = self.keys[found]
         return Location(self.path, best[0], best[1])
+
+
+def _flatten(
+    kids: Kids,
+    path: PathKey,
+    values: dict[PathKey, tuple[int, int]],
+    keys: dict[PathKey, tuple[int, int]],
+) -> None:
+    """Record the positions of the children described by ``kids`` under ``path``."""
+    if kids is None:
+        return
+    if kids[0] == "map":
+        _, names, positions, subs = kids
+        for i, name in enumerate(names):
+            child = (*path, name)
+            keys[child] = (positions[4 * i], positions[4 * i + 1])
+            values[child] = (positions[4 * i + 2], positions[4 * i + 3])
+            _flatten(subs[i], child, values, keys)
+    else:
+        _, positions, subs = kids
+        for i, sub in enumerate(subs):
+            child = (*path, i)
+            values[child] = (positions[2 * i], positions[2 * i + 1])
+            _flatten(sub, child, values, keys)
 
 
 def read_text(path: Path, display: str) -> str:
@@ -101,39 +264,75 @@ def load_yaml(text: str, display: str) -> tuple[Any, SourceMap]:
         ) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}", Location(display)) from None
-    source = SourceMap(display)
     if node is None:
-        return None, source
-    return _convert(node, (), source), source
+        return None, SourceMap(display)
+    value, line, column, kids = _convert(node, display)
+    return value, SourceMap(display, tree=(line, column, kids))
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
     return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _convert(node: yaml.Node, path: PathKey, source: SourceMap) -> Any:
-    source.values[path] = _mark(node)
-    if isinstance(node, yaml.MappingNode):
+_ScalarNode, _MappingNode, _SequenceNode = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+
+
+def _convert(node: yaml.Node, display: str) -> tuple[Any, int, int, Kids]:
+    """A node's plain value, line, column and the positions below it (see `Tree`).
+
+    Nodes are visited depth first in document order, so the first node without a plain
+    value is the one reported (as a YamlError).
+    """
+    mark = node.start_mark
+    line, column = mark.line + 1, mark.column + 1
+    if line < _LIMIT:
+        line = _NUMBERS[line]
+    if column < _LIMIT:
+        column = _NUMBERS[column]
+    cls = node.__class__
+    if cls is _ScalarNode:
+        if node.tag in _PLAIN:
+            return node.value, line, column, None
+        return _scalar(node, display), line, column, None
+    if cls is _MappingNode:
         result: dict[str, Any] = {}
+        positions: list[int] = []
+        subs: list[Kids] = []
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise YamlError("mapping keys must be plain words", _location(source, key_node))
+            if key_node.__class__ is not _ScalarNode:
+                raise YamlError("mapping keys must be plain words", _location(display, key_node))
             key = key_node.value
             if key in result:
-                first = source.keys[(*path, key)]
+                first = next(k for k, _ in node.value if k.value == key)
                 raise YamlError(
-                    f"duplicate key '{key}' (first at line {first[0]})",
-                    _location(source, key_node),
+                    f"duplicate key '{key}' (first at line {_mark(first)[0]})",
+                    _location(display, key_node),
                 )
-            source.keys[(*path, key)] = _mark(key_node)
-            result[key] = _convert(value_node, (*path, key), source)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*path, i), source) for i, item in enumerate(node.value)]
-    return _scalar(node, source)
+            value, value_line, value_column, kids = _convert(value_node, display)
+            result[key] = value
+            key_mark = key_node.start_mark
+            key_line, key_column = key_mark.line + 1, key_mark.column + 1
+            if key_line < _LIMIT:
+                key_line = _NUMBERS[key_line]
+            if key_column < _LIMIT:
+                key_column = _NUMBERS[key_column]
+            positions += (key_line, key_column, value_line, value_column)
+            subs.append(kids)
+        return result, line, column, ("map", tuple(result), tuple(positions), tuple(subs))
+    if cls is _SequenceNode:
+        items: list[Any] = []
+        positions = []
+        subs = []
+        for item in node.value:
+            value, value_line, value_column, kids = _convert(item, display)
+            items.append(value)
+            positions += (value_line, value_column)
+            subs.append(kids)
+        return items, line, column, ("seq", tuple(positions), tuple(subs))
+    return _scalar(node, display), line, column, None
 
 
-def _scalar(node: yaml.Node, source: SourceMap) -> Any:
+def _scalar(node: Any, display: str) -> Any:
     tag = node.tag
     if tag in _PLAIN:
         return node.value
@@ -145,9 +344,9 @@ def _scalar(node: yaml.Node, source: SourceMap) -> Any:
         return _constructor.construct_yaml_int(node)
     if tag == _FLOAT:
         return _constructor.construct_yaml_float(node)
-    raise YamlError(f"unsupported YAML tag '{tag}'", _location(source, node))
+    raise YamlError(f"unsupported YAML tag '{tag}'", _location(display, node))
 
 
-def _location(source: SourceMap, node: yaml.Node) -> Location:
+def _location(display: str, node: yaml.Node) -> Location:
     line, column = _mark(node)
-    return Location(source.path, line, column)
+    return Location(display, line, column)
