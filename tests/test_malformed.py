@@ -96,20 +96,6 @@ def flag(doi: str, nature: str = "Retraction", date: str = "2023-05-01") -> Edit
     )
 
 
-# Bugs found by this corpus in files other helpers own; the cases xfail (strict) until fixed.
-YAML_READER_ERROR = (
-    "yamlsource.load_yaml: a ReaderError (control character) is not a MarkedYAMLError, so the "
-    "finding has no line and says 'in \"<unicode string>\", position N'"
-)
-YAML_RECURSION = "yamlsource._convert recurses forever on a recursive alias (RecursionError)"
-YAML_TAG_CONSTRUCT = (
-    "yamlsource._scalar: '!!int drie' / '!!bool misschien' raise ValueError/KeyError (traceback)"
-)
-BIB_CODES = (
-    "bibliography.py reports BIB001-BIB004, not the codes LOADER_RULES documents "
-    "(bib-syntax, bib-duplicate-key, bib-retraction-field, bib-bad-doi)"
-)
-
 RETRACT_BOTH = (flag("10.5555/fictief.2020.001"), flag("10.5555/fictief.2019.002"))
 
 
@@ -136,7 +122,6 @@ class Case:
     message: str = ""
     severity: str = "error"
     absent: tuple[str, ...] = field(default=())  # codes that must NOT appear
-    known_bug: str = ""  # a bug in tooling/ that this case shows: xfail (strict) until fixed
 
 
 CASES: list[Case] = [
@@ -221,7 +206,6 @@ CASES: list[Case] = [
         at="\x01",
         column=False,
         message="control characters are not allowed",
-        known_bug=YAML_READER_ERROR,
     ),
     Case(
         "recursive-alias",
@@ -229,7 +213,23 @@ CASES: list[Case] = [
         "yaml-syntax",
         at="&w",
         column=False,
-        known_bug=YAML_RECURSION,
+        message="an alias refers to the value that contains it",
+    ),
+    Case(
+        "alias-bomb",
+        (
+            append(
+                Y,
+                "x0: &x0 [a, a, a, a, a, a, a, a, a, a]\n"
+                + "".join(
+                    f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]\n" for i in range(1, 9)
+                ),
+            ),
+        ),
+        "yaml-syntax",
+        at="x5: &x5",
+        column=False,
+        message="aliases expand this document to more than",
     ),
     Case(
         "explicit-int-tag-bad-value",
@@ -237,7 +237,6 @@ CASES: list[Case] = [
         "yaml-syntax",
         at="!!int",
         column=False,
-        known_bug=YAML_TAG_CONSTRUCT,
     ),
     Case(
         "explicit-bool-tag-bad-value",
@@ -245,7 +244,6 @@ CASES: list[Case] = [
         "yaml-syntax",
         at="!!bool",
         column=False,
-        known_bug=YAML_TAG_CONSTRUCT,
     ),
     Case(
         "complex-mapping-key",
@@ -609,7 +607,6 @@ CASES: list[Case] = [
         file=B,
         at="@article{devries2019",
         message="cannot parse BibTeX entry",
-        known_bug=BIB_CODES,
     ),
     Case(
         "bibtex-entry-without-key",
@@ -617,7 +614,6 @@ CASES: list[Case] = [
         "bib-syntax",
         file=B,
         at="@article{\n",
-        known_bug=BIB_CODES,
     ),
     Case(
         "duplicate-bib-key",
@@ -626,7 +622,6 @@ CASES: list[Case] = [
         file=B,
         at="@misc{bakker2018",
         message="duplicate BibTeX key 'bakker2018'",
-        known_bug=BIB_CODES,
     ),
     Case(
         "bad-doi-field",
@@ -635,7 +630,6 @@ CASES: list[Case] = [
         file=B,
         at="@article{bakker2018",
         message="'fictief-2018-003' in 'bakker2018' is not a DOI",
-        known_bug=BIB_CODES,
     ),
     Case(
         "bad-retraction-nature",
@@ -644,7 +638,6 @@ CASES: list[Case] = [
         file=B,
         at="@article{bakker2018",
         message="retraction = {Withdrawn} is not one of",
-        known_bug=BIB_CODES,
     ),
     Case(
         "bad-retraction-date",
@@ -653,7 +646,6 @@ CASES: list[Case] = [
         file=B,
         at="@article{bakker2018",
         message="retraction_date = {1 mei 2023} is not YYYY-MM-DD",
-        known_bug=BIB_CODES,
     ),
     # --- coverage --------------------------------------------------------------------------------
     Case(
@@ -827,12 +819,7 @@ def build(case: Case, make_project: MakeProject) -> tuple[Path, Files]:
 
 
 def _params(cases: list[Case]) -> list[object]:
-    return [
-        pytest.param(c, id=c.id, marks=pytest.mark.xfail(strict=True, reason=c.known_bug))
-        if c.known_bug
-        else pytest.param(c, id=c.id)
-        for c in cases
-    ]
+    return [pytest.param(c, id=c.id) for c in cases]
 
 
 @pytest.mark.parametrize("case", _params(CASES))

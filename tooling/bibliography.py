@@ -81,12 +81,12 @@ def _add_entry(
         notice = notice_from_fields(fields)
         notices = (notice,) if notice else ()
     except ValueError as exc:
-        findings.append(Finding("BIB003", Severity.ERROR, str(exc), location))
+        findings.append(Finding("bib-retraction-field", Severity.ERROR, str(exc), location))
     doi = fields.get("doi", "")
     if doi and not _DOI.match(normalize_doi(doi)):
         findings.append(
             Finding(
-                "BIB004",
+                "bib-bad-doi",
                 Severity.ERROR,
                 f"'{doi}' in '{key}' is not a DOI",
                 location,
@@ -113,13 +113,18 @@ def _parse_with_bibtexparser(text: str, display: str) -> tuple[dict[str, Referen
         location = Location(display, block.start_line + 1, 1)
         if isinstance(block, DuplicateBlockKeyBlock):
             findings.append(
-                Finding("BIB002", Severity.ERROR, f"duplicate BibTeX key '{block.key}'", location)
+                Finding(
+                    "bib-duplicate-key",
+                    Severity.ERROR,
+                    f"duplicate BibTeX key '{block.key}'",
+                    location,
+                )
             )
         elif isinstance(block, ParsingFailedBlock):
             reason = getattr(block.error, "abort_reason", None) or str(block.error)
             findings.append(
                 Finding(
-                    "BIB001",
+                    "bib-syntax",
                     Severity.ERROR,
                     f"cannot parse BibTeX entry: {reason}".strip(),
                     location,

@@ -115,7 +115,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _check(config: Config, args: argparse.Namespace) -> int:
     from tooling.pipeline import check
 
-    result = check(config, args.paths)
+    result = check(config, args.paths, keep=False)  # findings and counts are all it prints
     summary = result.summary()
     if args.format == "json":
         print(findings_to_json(result.findings, summary))

@@ -6,6 +6,7 @@ the toolkit works on any repository laid out the same way. Every key has a defau
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,11 @@ class Config:
 
     def display(self, path: Path) -> str:
         """A path as the user should see it: relative to the project root when inside it."""
+        # Most paths are built from the root: a plain prefix test spares resolving symlinks.
+        plain = os.path.abspath(path)
+        root = os.path.abspath(self.root)
+        if plain.startswith(root + os.sep):
+            return plain[len(root) + 1 :]
         try:
             return str(path.resolve().relative_to(self.root.resolve()))
         except ValueError:

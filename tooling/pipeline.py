@@ -18,12 +18,34 @@ from tooling.retractions import RetractionDatabase, Snapshot
 
 
 @dataclass(frozen=True)
+class Tally:
+    """What the summary counts of one dossier."""
+
+    indications: int
+    references: int
+    flagged: int
+
+    @classmethod
+    def of(cls, dossier: LoadedDossier) -> Tally:
+        from tooling.facts import walk_indications
+
+        model = dossier.model
+        indications = 0 if model is None else sum(1 for _ in walk_indications(model))
+        return cls(indications, len(dossier.references), len(dossier.flags))
+
+
+@dataclass(frozen=True)
 class CheckResult:
-    """What `dossier check` found: the loaded dossiers, the findings and the snapshot used."""
+    """What `dossier check` found: the loaded dossiers, the findings and the snapshot used.
+
+    ``dossiers`` is empty when the check was asked not to keep them (`check(keep=False)`);
+    ``tallies`` always holds one entry per dossier checked.
+    """
 
     dossiers: list[LoadedDossier]
     findings: list[Finding]
     snapshot: Snapshot
+    tallies: list[Tally]
 
     @property
     def errors(self) -> list[Finding]:
@@ -35,14 +57,11 @@ class CheckResult:
 
     def summary(self) -> dict[str, object]:
         """Counts for the summary line and for `--format json`."""
-        valid = [d for d in self.dossiers if d.model is not None]
-        from tooling.facts import walk_indications
-
         return {
-            "dossiers": len(self.dossiers),
-            "indications": sum(1 for d in valid for _ in walk_indications(d.model)),  # type: ignore[arg-type]
-            "references": sum(len(d.references) for d in self.dossiers),
-            "flagged_references": sum(len(d.flags) for d in self.dossiers),
+            "dossiers": len(self.tallies),
+            "indications": sum(t.indications for t in self.tallies),
+            "references": sum(t.references for t in self.tallies),
+            "flagged_references": sum(t.flagged for t in self.tallies),
             "errors": len(self.errors),
             "warnings": len(self.warnings),
             "retraction_database": {
@@ -73,7 +92,9 @@ def open_retraction_db(config: Config) -> RetractionDatabase:
     return db
 
 
-def check(config: Config, paths: Sequence[Path] = (), jobs: int | None = None) -> CheckResult:
+def check(
+    config: Config, paths: Sequence[Path] = (), jobs: int | None = None, *, keep: bool = True
+) -> CheckResult:
     """Load every dossier (or those named) and run the consistency rules.
 
     Args:
@@ -83,6 +104,9 @@ def check(config: Config, paths: Sequence[Path] = (), jobs: int | None = None) -
             more than 50 dossiers (when the machine has two cores) and 1 otherwise, because
             starting a process costs more than a small project takes. The result is the
             same whatever the number.
+        keep: Keep the loaded dossiers in the result (rendering needs them). `dossier check`
+            needs only findings and counts: without the dossiers, helpers send back a few
+            bytes instead of pickled models, and memory stays flat.
     """
     db = open_retraction_db(config)
     directories = discover(config, paths)
@@ -90,16 +114,13 @@ def check(config: Config, paths: Sequence[Path] = (), jobs: int | None = None) -
         jobs = _default_jobs(len(directories))
     with _collector_paused():
         if jobs > 1 and len(directories) > 1:
-            checked = _check_in_processes(directories, config, db, jobs)
+            checked = _check_in_processes(directories, config, db, jobs, keep)
         else:
-            checked = [_load_and_check(directory, config, db) for directory in directories]
-    dossiers = [dossier for dossier, _ in checked]
-    findings: list[Finding] = []
-    for dossier, rule_findings in checked:
-        findings.extend(dossier.findings)
-        findings.extend(rule_findings)
+            checked = [_load_and_check(directory, config, db, keep) for directory in directories]
+    dossiers = [dossier for dossier, _, _ in checked if dossier is not None]
+    findings = [finding for _, _, found in checked for finding in found]
     findings.sort(key=lambda f: f.sort_key)
-    return CheckResult(dossiers, findings, db.snapshot)
+    return CheckResult(dossiers, findings, db.snapshot, [tally for _, tally, _ in checked])
 
 
 # --- How check() spreads the work (private) ----------------------------------------------
@@ -108,11 +129,14 @@ def check(config: Config, paths: Sequence[Path] = (), jobs: int | None = None) -
 # the loaded dossiers back pickled; this process loads the rest meanwhile, then unpickles
 # theirs. Pickling costs a helper more than unpickling costs this process, so with one
 # helper this process takes a bit more than half (measured on bench/check.py's corpus).
+# Without the dossiers (keep=False) a helper sends only counts and findings, and the work is
+# split evenly.
 
 _MANY_DOSSIERS = 50
 _OWN_SHARE = 0.55  # of the dossiers, with one helper; 2 * _OWN_SHARE / jobs with more
+_OWN_SHARE_LIGHT = 0.5  # the same when the dossiers are not sent back
 _CHUNK = 25  # dossiers per task sent to a helper
-Checked = tuple[LoadedDossier, list[Finding]]
+Checked = tuple[LoadedDossier | None, Tally, list[Finding]]  # the dossier only when kept
 _helper_state: tuple[Config, RetractionDatabase] | None = None
 
 
@@ -128,9 +152,12 @@ def _default_jobs(dossiers: int) -> int:
     return min(2, cores)
 
 
-def _load_and_check(directory: Path, config: Config, db: RetractionDatabase) -> Checked:
+def _load_and_check(
+    directory: Path, config: Config, db: RetractionDatabase, keep: bool = True
+) -> Checked:
     dossier = load_dossier(directory, config, db)
-    return dossier, run_checks(dossier)
+    findings = [*dossier.findings, *run_checks(dossier)]
+    return (dossier if keep else None), Tally.of(dossier), findings
 
 
 def _helper_start(config: Config, db: RetractionDatabase) -> None:
@@ -141,12 +168,12 @@ def _helper_start(config: Config, db: RetractionDatabase) -> None:
     _helper_state = (config, db)
 
 
-def _helper_check(directories: list[Path]) -> bytes:
+def _helper_check(directories: list[Path], keep: bool) -> bytes:
     import io
 
     assert _helper_state is not None
     config, db = _helper_state
-    checked = [_load_and_check(directory, config, db) for directory in directories]
+    checked = [_load_and_check(directory, config, db, keep) for directory in directories]
     buffer = io.BytesIO()
     _ModelPickler(buffer, protocol=5).dump(checked)
     return buffer.getvalue()
@@ -191,7 +218,7 @@ _ModelPickler = _model_pickler()
 
 
 def _check_in_processes(
-    directories: list[Path], config: Config, db: RetractionDatabase, jobs: int
+    directories: list[Path], config: Config, db: RetractionDatabase, jobs: int, keep: bool
 ) -> list[Checked]:
     import multiprocessing
     import pickle
@@ -202,7 +229,8 @@ def _check_in_processes(
     from concurrent.futures.process import BrokenProcessPool
 
     helpers = jobs - 1
-    own = max(1, round(len(directories) * _OWN_SHARE * 2 / (helpers + 1)))
+    share = _OWN_SHARE if keep else _OWN_SHARE_LIGHT
+    own = max(1, round(len(directories) * share * 2 / (helpers + 1)))
     mine, theirs = directories[:own], directories[own:]
     # Forking shares the database without copying it; elsewhere, or when threads run (forking
     # them is unsafe), helpers start fresh and receive config and database pickled.
@@ -215,14 +243,16 @@ def _check_in_processes(
     )
     chunks = [theirs[i : i + _CHUNK] for i in range(0, len(theirs), _CHUNK)]
     try:
-        pending = deque(pool.submit(_helper_check, chunk) for chunk in chunks)
-        checked = [_load_and_check(directory, config, db) for directory in mine]
+        pending = deque(pool.submit(_helper_check, chunk, keep) for chunk in chunks)
+        checked = [_load_and_check(directory, config, db, keep) for directory in mine]
         for chunk in chunks:
             future = pending.popleft()  # dropped after use, and the pickle it holds with it
             try:
                 checked.extend(pickle.loads(future.result()))
             except BrokenProcessPool:  # a helper died (killed, out of memory): do it here
-                checked.extend(_load_and_check(directory, config, db) for directory in chunk)
+                checked.extend(
+                    _load_and_check(directory, config, db, keep) for directory in chunk
+                )
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return checked

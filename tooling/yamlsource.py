@@ -262,12 +262,80 @@ def load_yaml(text: str, display: str) -> tuple[Any, SourceMap]:
         raise YamlError(
             f"invalid YAML: {problem}{context}", Location(display, line, column)
         ) from None
+    except yaml.reader.ReaderError as exc:
+        raise YamlError(f"invalid YAML: {exc.reason}", _first_unprintable(text, display)) from None
     except yaml.YAMLError as exc:
         raise YamlError(f"invalid YAML: {exc}", Location(display)) from None
     if node is None:
         return None, SourceMap(display)
+    if "&" in text:  # anchors: aliases may loop or multiply the document
+        _check_aliases(node, display)
     value, line, column, kids = _convert(node, display)
     return value, SourceMap(display, tree=(line, column, kids))
+
+
+def _first_unprintable(text: str, display: str) -> Location:
+    """Where the first character that YAML does not allow stands."""
+    found = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if found is None:  # pragma: no cover - the reader said there was one
+        return Location(display)
+    start = found.start()
+    line = text.count("\n", 0, start) + 1
+    return Location(display, line, start - (text.rfind("\n", 0, start) + 1) + 1)
+
+
+# A dossier's values, with aliases expanded, stay far below this; more is an alias bomb.
+_MAX_EXPANDED_NODES = 1_000_000
+
+
+def _check_aliases(root: yaml.Node, display: str) -> None:
+    """Refuse an alias that contains itself, or aliases that multiply the document.
+
+    The composer shares aliased nodes, so a document can be a graph with cycles, or a small
+    text that expands into billions of values. Sizes are counted per distinct node, without
+    recursion, so neither costs more than the text is long.
+    """
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            if sizes[key] > _MAX_EXPANDED_NODES:
+                raise YamlError(
+                    f"aliases expand this document to more than {_MAX_EXPANDED_NODES:,} "
+                    "values; repeat less, or write the values out",
+                    _location(display, node),
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise YamlError(
+                "an alias refers to the value that contains it (a loop)",
+                _location(display, node),
+            )
+        on_path.add(key)
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in on_path:
+                raise YamlError(
+                    "an alias refers to the value that contains it (a loop)",
+                    _location(display, child),
+                )
+            if id(child) not in sizes:
+                stack.append((child, False))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _mark(node: yaml.Node) -> tuple[int, int]:
@@ -338,12 +406,20 @@ def _scalar(node: Any, display: str) -> Any:
         return node.value
     if tag == _NULL:
         return None
-    if tag == _BOOL:
-        return _constructor.construct_yaml_bool(node)
-    if tag == _INT:
-        return _constructor.construct_yaml_int(node)
-    if tag == _FLOAT:
-        return _constructor.construct_yaml_float(node)
+    constructors = {
+        _BOOL: (_constructor.construct_yaml_bool, "true or false"),
+        _INT: (_constructor.construct_yaml_int, "a whole number"),
+        _FLOAT: (_constructor.construct_yaml_float, "a number"),
+    }
+    if tag in constructors:
+        construct, expected = constructors[tag]
+        try:
+            return construct(node)
+        except (ValueError, KeyError, TypeError):
+            raise YamlError(
+                f"'{node.value}' is tagged {tag.rsplit(':', 1)[-1]} but is not {expected}",
+                _location(display, node),
+            ) from None
     raise YamlError(f"unsupported YAML tag '{tag}'", _location(display, node))
 
 
