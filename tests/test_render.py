@@ -21,6 +21,7 @@ from tooling.model import Dossier
 from tooling.pdf import render_pdf
 from tooling.publish import RenderResult, render_documents, write_documents
 from tooling.render import Document
+from tooling.site import generate_pages
 from tooling.templating import format_partial_date
 
 REPO = Path(__file__).resolve().parent.parent
@@ -248,12 +249,27 @@ def test_renaming_an_indication_changes_every_document(tmp_path: Path) -> None:
     new = "Postherpetische zenuwpijn (hernoemd)"
     assert text.count(f"name: {old}") == 1
     path.write_text(text.replace(f"name: {old}", f"name: {new}"), encoding="utf-8")
-    result = render_documents(load_config(project))
+    config = load_config(project)
+    result = render_documents(config)
     position = document(result, NEURO, "position")
     letter = document(result, NEURO, "letter")
     for doc in (position, letter):
         assert new in doc.page or new.lower() in doc.page, doc.id
         assert old not in doc.page and old.lower() not in doc.page, doc.id
+    pages = generate_pages(result, config)
+    site_pages = {path: text for path, text in pages.items() if path.startswith(f"{NEURO}/")}
+    dossier_page = site_pages[f"{NEURO}/index.md"]
+    assert new in dossier_page, "the dossier's site page lists the new name"
+    indication_pages = [text for text in site_pages.values() if text.startswith(f"# {new}")]
+    assert len(indication_pages) == 1, "the indication's own page is titled with the new name"
+    # The old words stay only where the writer typed them as other facts: the glossary's
+    # definition of PHN and the population's description.
+    leftovers = [
+        line for text in pages.values() for line in text.splitlines() if old in line
+    ]
+    assert all(
+        "**PHN**" in line or "(aanhoudende zenuwpijn" in line for line in leftovers
+    ), leftovers
 
 
 def _cli(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
