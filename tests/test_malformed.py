@@ -221,9 +221,7 @@ CASES: list[Case] = [
             append(
                 Y,
                 "x0: &x0 [a, a, a, a, a, a, a, a, a, a]\n"
-                + "".join(
-                    f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]\n" for i in range(1, 9)
-                ),
+                + "".join(f"x{i}: &x{i} [{', '.join([f'*x{i - 1}'] * 10)}]\n" for i in range(1, 9)),
             ),
         ),
         "yaml-syntax",

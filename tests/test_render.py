@@ -264,12 +264,10 @@ def test_renaming_an_indication_changes_every_document(tmp_path: Path) -> None:
     assert len(indication_pages) == 1, "the indication's own page is titled with the new name"
     # The old words stay only where the writer typed them as other facts: the glossary's
     # definition of PHN and the population's description.
-    leftovers = [
-        line for text in pages.values() for line in text.splitlines() if old in line
-    ]
-    assert all(
-        "**PHN**" in line or "(aanhoudende zenuwpijn" in line for line in leftovers
-    ), leftovers
+    leftovers = [line for text in pages.values() for line in text.splitlines() if old in line]
+    assert all("**PHN**" in line or "(aanhoudende zenuwpijn" in line for line in leftovers), (
+        leftovers
+    )
 
 
 def _cli(project: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:

@@ -29,7 +29,7 @@ _Reference.add_constructor("tag:yaml.org,2002:binary", yaml.SafeLoader.construct
 
 
 def reference(text: str) -> Any:
-    return yaml.load(text, Loader=_Reference)  # noqa: S506 - a safe loader
+    return yaml.load(text, Loader=_Reference)
 
 
 def repository_yaml() -> list[Path]:
@@ -70,13 +70,19 @@ def test_tricky_scalars_resolve_as_the_safe_loader_does(scalar: str) -> None:
     assert source.locate(["key"]).line == 1 and source.locate(["list", 1]).line == 2
 
 
-plain_words = st.text(
-    alphabet=st.characters(
-        codec="utf-8", categories=("L", "N", "P", "S", "Zs"), exclude_characters="#:'\"{}[],&*!|>%@`"
-    ),
-    min_size=1,
-    max_size=12,
-).map(str.strip).filter(bool)
+plain_words = (
+    st.text(
+        alphabet=st.characters(
+            codec="utf-8",
+            categories=("L", "N", "P", "S", "Zs"),
+            exclude_characters="#:'\"{}[],&*!|>%@`",
+        ),
+        min_size=1,
+        max_size=12,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @settings(max_examples=300, deadline=None)

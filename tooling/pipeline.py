@@ -250,9 +250,7 @@ def _check_in_processes(
             try:
                 checked.extend(pickle.loads(future.result()))
             except BrokenProcessPool:  # a helper died (killed, out of memory): do it here
-                checked.extend(
-                    _load_and_check(directory, config, db, keep) for directory in chunk
-                )
+                checked.extend(_load_and_check(directory, config, db, keep) for directory in chunk)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return checked

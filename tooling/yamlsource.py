@@ -64,6 +64,7 @@ def _resolve_plain(value: str) -> str:
         _RESOLVED[value] = tag
     return tag
 
+
 PathKey = tuple[str | int, ...]
 
 
