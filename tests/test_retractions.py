@@ -285,6 +285,22 @@ def test_wrong_column_count_names_file_and_line(tmp_path: Path) -> None:
     assert caught.value.message == "row has 2 columns, expected 20"
 
 
+def test_quoted_fields_may_span_lines_and_errors_give_the_file_line(tmp_path: Path) -> None:
+    path = tmp_path / "rw.csv"
+    notes = '"Zie ook:\nde verklaring van de uitgever"'
+    empty_notes = row(
+        **{"Record ID": "1", "OriginalPaperDOI": "10.5555/a", "RetractionNature": "Retraction"}
+    )
+    multiline = empty_notes.removesuffix("\n") + notes + "\n"  # Notes is the last column
+    path.write_text(HEADER + multiline, encoding="utf-8")
+    db = RetractionDatabase.from_csv(path, display="data/rw.csv")
+    assert [n.record_id for n in db.notices("10.5555/A")] == ["1"]
+    path.write_text(HEADER + multiline + "3,Title only\n", encoding="utf-8")
+    with pytest.raises(DossierError) as caught:
+        RetractionDatabase.from_csv(path, display="data/rw.csv")
+    assert str(caught.value.location) == "data/rw.csv:4"  # the header, two lines, then this
+
+
 def test_missing_file_says_where_to_configure(tmp_path: Path) -> None:
     with pytest.raises(DossierError) as caught:
         RetractionDatabase.from_csv(tmp_path / "nope.csv", display="data/nope.csv")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -171,7 +172,7 @@ class RetractionDatabase:
         except UnicodeDecodeError:
             text = raw.decode("latin-1")  # older Retraction Watch exports are Windows-1252
         del raw
-        reader = csv.reader(text.splitlines())
+        reader = csv.reader(io.StringIO(text, newline=""))  # quoted fields may hold newlines
         header = next(reader, None)
         if header is None or [h.strip() for h in header] != list(COLUMNS):
             raise DossierError(
@@ -189,7 +190,7 @@ class RetractionDatabase:
             if len(row) != width:
                 raise DossierError(
                     f"row has {len(row)} columns, expected {width}",
-                    Location(display, count + 1),
+                    Location(display, reader.line_num),
                 )
             doi = normalize_doi(row[doi_col])
             if doi.startswith("10."):
