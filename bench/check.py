@@ -1,10 +1,10 @@
 """Benchmark `dossier check` on a synthetic corpus, and its retraction lookup against rwcheck.
 
-Run from the repository root (rwcheck comes with ``pip install -e .[bench]``)::
+Run from the repository root (rwcheck comes with ``scripts/setup bench``)::
 
-    /tmp/venv/bin/python bench/check.py              # 1,000 dossiers: the targets apply
-    /tmp/venv/bin/python bench/check.py --quick      # 50 dossiers: correctness only
-    /tmp/venv/bin/python bench/check.py --dossiers 200 --repeat 1
+    .venv/bin/python bench/check.py              # 1,000 dossiers: the targets apply
+    .venv/bin/python bench/check.py --quick      # 50 dossiers: correctness only
+    .venv/bin/python bench/check.py --dossiers 200 --repeat 1
 
 It writes a corpus (bench/corpus.py) into bench/.corpus/ (git-ignored): N dossiers with 10
 indications and 20 references each, and a Retraction Watch CSV of 60 rows per dossier in
@@ -418,7 +418,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"(target {TARGET_RATIO:.0f}x)"
             )
     else:
-        failures.append("rwcheck is not installed (pip install -e .[bench]): no comparison")
+        failures.append("rwcheck is not installed (scripts/setup bench): no comparison")
 
     # --- the same flagged references? -----------------------------------------------------
     ours_full, summary_count = flagged_from_check(full.last.stdout, info)

@@ -2,8 +2,8 @@
 
 Run from the repository root::
 
-    /tmp/venv/bin/python bench/pdf.py            # 100 letters, target 100 ms/letter
-    /tmp/venv/bin/python bench/pdf.py --letters 20
+    .venv/bin/python bench/pdf.py            # 100 letters, target 100 ms/letter
+    .venv/bin/python bench/pdf.py --letters 20
 
 Each mode runs in a fresh Python process so its peak-memory figures are its own.
 Exits 1 when the 2-worker time per letter misses the target.

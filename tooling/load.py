@@ -206,10 +206,12 @@ def _load_prose(loaded: LoadedDossier, config: Config) -> None:
     for display, text in loaded.prose.items():
         loaded.citations.extend(find_citations(text, display))
     for path, text in _inline_prose(model):
-        location = loaded.locate(path)
-        loaded.citations.extend(
-            Citation(c.key, location) for c in find_citations(text, loaded.yaml_path)
-        )
+        if not text or "@" not in text:
+            continue
+        cited = find_citations(text, loaded.yaml_path)
+        if cited:  # the place is looked up only for text that cites
+            location = loaded.locate(path)
+            loaded.citations.extend(Citation(c.key, location) for c in cited)
 
 
 def find_citations(text: str, display: str) -> list[Citation]:

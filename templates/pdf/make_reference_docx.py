@@ -1,6 +1,6 @@
 """Regenerate ``reference.docx`` from pandoc's default with a few house-style tweaks.
 
-Run: ``/tmp/venv/bin/python templates/pdf/make_reference_docx.py``. python-docx is
+Run: ``.venv/bin/python templates/pdf/make_reference_docx.py``. python-docx is
 not a dependency, so the styles are edited as XML inside the ZIP. Entry times
 are fixed so the file itself is byte-identical on every run.
 """
