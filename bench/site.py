@@ -4,6 +4,7 @@ Run from the repository root::
 
     .venv/bin/python bench/site.py                     # 100, 500 and 2,000 pages
     .venv/bin/python bench/site.py --quick             # ~40 and ~80 pages, targets not enforced
+    .venv/bin/python bench/site.py --quick --sizes 15  # one dossier (the smoke test)
     .venv/bin/python bench/site.py --sizes 100 500 --repeat 1 --json > site.json
 
 For each size it writes a synthetic project (bench/corpus.py: dossiers with 10 indications,
@@ -292,7 +293,7 @@ def measure_size(
     say(
         f"{target} pages: {prepared['dossiers']} dossiers, {prepared['documents']} documents, "
         f"{prepared['pages']} pages ({prepared['markdown_bytes'] / 2**20:.1f} MB of Markdown), "
-        f"check: {prepared['errors']} errors, {prepared['warnings']} warnings; "
+        f"check: {prepared['errors']} error(s), {prepared['warnings']} warning(s); "
         f"{time.perf_counter() - start:.1f} s to write; load average "
         f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
@@ -419,13 +420,15 @@ def linearity(results: Sequence[SizeResult], build: Callable[[SizeResult], Build
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", help="pages, about (default: 100 500 2000)")
     parser.add_argument(
-        "--sizes", type=int, nargs="+", default=list(DEFAULT_SIZES), help="pages (about)"
+        "--quick",
+        action="store_true",
+        help="targets not enforced; unless given, ~40 and ~80 pages and one timed run",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="~40 and ~80 pages, one timed run, no targets"
+        "--repeat", type=int, help="timed runs per build and size (default: 3, --quick: 1)"
     )
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per build and size")
     parser.add_argument("--seed", type=int, default=20_261_122)
     parser.add_argument("--corpus", type=Path, default=ROOT / "bench" / ".corpus" / "site")
     parser.add_argument("--keep", action="store_true", help="keep the corpora and sites")
@@ -433,9 +436,10 @@ def main(argv: list[str] | None = None) -> int:
         "--json", action="store_true", help="results as JSON on stdout (the report on stderr)"
     )
     args = parser.parse_args(argv)
-    if args.quick:
-        args.sizes, args.repeat = list(QUICK_SIZES), 1
-    sizes = sorted(set(args.sizes))
+    sizes = sorted(set(args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)))
+    repeat = args.repeat or (1 if args.quick else 3)
+    if repeat < 1 or sizes[0] < 1:
+        parser.error("--repeat and --sizes must be positive")
     stream = sys.stderr if args.json else sys.stdout
 
     def say(text: str) -> None:
@@ -449,12 +453,12 @@ def main(argv: list[str] | None = None) -> int:
         "ours: `dossier build` (check, render, generate pages and nav, write, MkDocs strict) with "
         "PDF/DOCX replaced by placeholders; plain: `mkdocs build --strict` of the same pages"
     )
-    say(f"timing: 1 sampled run + median of {args.repeat} timed run(s), each a fresh process\n")
+    say(f"timing: 1 sampled run + median of {repeat} timed run(s), each a fresh process\n")
     started = time.perf_counter()
     results: list[SizeResult] = []
     try:
         for target in sizes:
-            results.append(measure_size(target, args.corpus, args.repeat, args.seed, say))
+            results.append(measure_size(target, args.corpus, repeat, args.seed, say))
             if not args.keep:
                 shutil.rmtree(args.corpus / f"pages-{target}", ignore_errors=True)
     finally:

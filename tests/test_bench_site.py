@@ -1,0 +1,52 @@
+"""A tiny run of bench/site.py: one dossier (15 pages), both builds, the JSON report.
+
+The benchmark's figures mean nothing at this size; this checks that both builds succeed on a
+generated corpus, produce the same pages, and that the report has the fields the README names.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _bench_site() -> ModuleType:
+    path = REPO / "bench" / "site.py"
+    spec = importlib.util.spec_from_file_location("bench_site", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_dossiers_for_sizes() -> None:
+    bench = _bench_site()
+    assert [bench.dossiers_for(n) for n in (15, 100, 500, 2000)] == [1, 8, 38, 154]
+
+
+def test_tiny_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bench = _bench_site()
+    corpus = tmp_path / "corpus"
+    code = bench.main(
+        ["--quick", "--sizes", "15", "--repeat", "1", "--corpus", str(corpus), "--json"]
+    )
+    assert code == 0
+    data = json.loads(capsys.readouterr().out)
+    (size,) = data["sizes"]
+    assert size["pages"] == 15  # home, check, dossier, 10 indications, position, letter
+    assert size["dossiers"] == 1 and size["documents"] == 2
+    assert size["html_files"] == size["pages"] + 1  # and 404.html
+    assert size["identical_html"] == size["html_files"]
+    for build in ("ours", "plain"):
+        assert size[build]["wall_s"] > 0 and size[build]["peak_mb"] > 0
+    assert size["our_steps_s"]["run_mkdocs"] > 0
+    assert data["enforced"] is False
+    assert not corpus.exists()  # removed without --keep
