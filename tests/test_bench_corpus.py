@@ -101,8 +101,9 @@ def test_check_reproduces_the_answer_key(info: Any, serial: Any) -> None:
     assert summary["retraction_database"]["records"] == 400
 
 
-def test_helper_processes_give_the_same_result(info: Any, serial: Any) -> None:
-    parallel = check(load_config(info.root), jobs=2)
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_helper_processes_give_the_same_result(info: Any, serial: Any, jobs: int) -> None:
+    parallel = check(load_config(info.root), jobs=jobs)
     assert parallel.findings == serial.findings
     assert parallel.snapshot == serial.snapshot
     assert [d.slug for d in parallel.dossiers] == [d.slug for d in serial.dossiers]
@@ -184,3 +185,31 @@ def test_bibtex_scanner_matches_bibtexparser_on_the_corpus(info: Any) -> None:
     for path in info.bib_paths[:3]:
         text = path.read_text(encoding="utf-8")
         assert parse_bibliography(text, "x.bib") == _parse_with_bibtexparser(text, "x.bib")
+
+
+def test_without_the_dossiers_the_findings_and_counts_are_the_same(info: Any, serial: Any) -> None:
+    light = check(load_config(info.root), jobs=2, keep=False)
+    assert light.dossiers == []
+    assert light.findings == serial.findings and light.summary() == serial.summary()
+
+
+def test_a_helper_that_dies_leaves_its_work_to_this_process(
+    info: Any, serial: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import tooling.pipeline
+
+    parent = os.getpid()
+    real = tooling.pipeline.load_dossier
+
+    def die_in_a_helper(*args: Any) -> Any:
+        if os.getpid() != parent:
+            os._exit(3)  # as when the kernel kills a helper that ran out of memory
+        return real(*args)
+
+    monkeypatch.setattr(tooling.pipeline, "load_dossier", die_in_a_helper)
+    parallel = check(load_config(info.root), jobs=2)
+    assert parallel.findings == serial.findings
+    assert [d.slug for d in parallel.dossiers] == [d.slug for d in serial.dossiers]
+    assert parallel.summary() == serial.summary()

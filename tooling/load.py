@@ -86,8 +86,12 @@ def discover(config: Config, paths: Iterable[Path] = ()) -> list[Path]:
     return found
 
 
-def load_dossier(directory: Path, config: Config, db: RetractionDatabase) -> LoadedDossier:
-    """Read one dossier folder; problems are recorded as findings, never raised."""
+def load_dossier(directory: Path, config: Config, db: RetractionDatabase | None) -> LoadedDossier:
+    """Read one dossier folder; problems are recorded as findings, never raised.
+
+    With ``db`` None the references are read but not yet looked up: `flag_references` does
+    that later (a helper process loads dossiers while the retraction database is read).
+    """
     yaml_file = directory / DOSSIER_FILE
     loaded = LoadedDossier(directory.name, directory, config.display(yaml_file))
     try:
@@ -110,7 +114,9 @@ def load_dossier(directory: Path, config: Config, db: RetractionDatabase) -> Loa
     except ValidationError as exc:
         loaded.findings.extend(_schema_findings(exc, loaded))
         return loaded
-    _load_references(loaded, config, db)
+    _load_references(loaded, config)
+    if db is not None:
+        flag_references(loaded, db)
     _load_prose(loaded, config)
     return loaded
 
@@ -151,7 +157,7 @@ def _schema_findings(exc: ValidationError, loaded: LoadedDossier) -> list[Findin
     return findings
 
 
-def _load_references(loaded: LoadedDossier, config: Config, db: RetractionDatabase) -> None:
+def _load_references(loaded: LoadedDossier, config: Config) -> None:
     bib = loaded.directory / BIB_FILE
     loaded.bib_path = config.display(bib)
     if not bib.exists():
@@ -165,6 +171,10 @@ def _load_references(loaded: LoadedDossier, config: Config, db: RetractionDataba
         return
     loaded.references, findings = parse_bibliography(text, loaded.bib_path)
     loaded.findings.extend(findings)
+
+
+def flag_references(loaded: LoadedDossier, db: RetractionDatabase) -> None:
+    """Record the notice in force for every reference (from its entry or the database)."""
     for key, reference in loaded.references.items():
         notices: list[Notice] = list(reference.notices)
         if reference.doi:

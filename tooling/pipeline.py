@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tooling.checks import run_checks
 from tooling.config import Config
 from tooling.diagnostics import DossierError, Finding, Location, Severity
-from tooling.load import LoadedDossier, discover, load_dossier
+from tooling.load import LoadedDossier, discover, flag_references, load_dossier
 from tooling.retractions import RetractionDatabase, Snapshot
 
 
@@ -108,36 +109,37 @@ def check(
             needs only findings and counts: without the dossiers, helpers send back a few
             bytes instead of pickled models, and memory stays flat.
     """
-    db = open_retraction_db(config)
     directories = discover(config, paths)
     if jobs is None:
         jobs = _default_jobs(len(directories))
     with _collector_paused():
         if jobs > 1 and len(directories) > 1:
-            checked = _check_in_processes(directories, config, db, jobs, keep)
+            checked, snapshot = _check_in_processes(directories, config, jobs, keep)
         else:
+            db = open_retraction_db(config)
             checked = [_load_and_check(directory, config, db, keep) for directory in directories]
+            snapshot = db.snapshot
     dossiers = [dossier for dossier, _, _ in checked if dossier is not None]
     findings = [finding for _, _, found in checked for finding in found]
     findings.sort(key=lambda f: f.sort_key)
-    return CheckResult(dossiers, findings, db.snapshot, [tally for _, tally, _ in checked])
+    return CheckResult(dossiers, findings, snapshot, [tally for _, tally, _ in checked])
 
 
 # --- How check() spreads the work (private) ----------------------------------------------
 # Loading dominates a check: YAML, pydantic and BibTeX for every dossier. Helper processes
-# (forked after the retraction database is read, so they share it) load a part each and send
-# the loaded dossiers back pickled; this process loads the rest meanwhile, then unpickles
-# theirs. Pickling costs a helper more than unpickling costs this process, so with one
-# helper this process takes a bit more than half (measured on bench/check.py's corpus).
-# Without the dossiers (keep=False) a helper sends only counts and findings, and the work is
-# split evenly.
+# start before the retraction database is read and load dossiers meanwhile, without looking
+# their references up. They take dossiers in batches from this process, asking for the next
+# batch before working on the current one, so neither side idles and the work balances
+# itself whatever the machine. When no dossiers are left, a helper sends the DOIs of its
+# references and gets their records back (`RetractionDatabase.subset`, a few kilobytes),
+# flags its references, runs the rules and sends its results: counts and findings, plus
+# the loaded dossiers, pickled, when the caller keeps them. This process loads dossiers
+# too, and answers the helpers between two of its own.
 
 _MANY_DOSSIERS = 50
-_OWN_SHARE = 0.55  # of the dossiers, with one helper; 2 * _OWN_SHARE / jobs with more
-_OWN_SHARE_LIGHT = 0.5  # the same when the dossiers are not sent back
-_CHUNK = 25  # dossiers per task sent to a helper
+_BATCH = 8  # dossiers per batch after the first
 Checked = tuple[LoadedDossier | None, Tally, list[Finding]]  # the dossier only when kept
-_helper_state: tuple[Config, RetractionDatabase] | None = None
+_MORE, _LOOKUP, _DONE = "more", "lookup", "done"
 
 
 def _default_jobs(dossiers: int) -> int:
@@ -152,36 +154,45 @@ def _default_jobs(dossiers: int) -> int:
     return min(2, cores)
 
 
-def _load_and_check(
-    directory: Path, config: Config, db: RetractionDatabase, keep: bool = True
-) -> Checked:
-    dossier = load_dossier(directory, config, db)
+def _finish(dossier: LoadedDossier, keep: bool) -> Checked:
     findings = [*dossier.findings, *run_checks(dossier)]
     return (dossier if keep else None), Tally.of(dossier), findings
 
 
-def _helper_start(config: Config, db: RetractionDatabase) -> None:
+def _load_and_check(
+    directory: Path, config: Config, db: RetractionDatabase, keep: bool = True
+) -> Checked:
+    return _finish(load_dossier(directory, config, db), keep)
+
+
+def _helper_main(conn: Any, config: Config, keep: bool) -> None:
+    """A helper process: load the batches it is sent, then look up, check and report."""
     import gc
-
-    global _helper_state
-    gc.disable()  # a helper lives for one check; the collector would only slow it down
-    _helper_state = (config, db)
-
-
-def _helper_check(directories: list[Path], keep: bool) -> bytes:
     import io
 
-    assert _helper_state is not None
-    config, db = _helper_state
-    checked = [_load_and_check(directory, config, db, keep) for directory in directories]
+    gc.disable()  # a helper lives for one check; the collector would only slow it down
+    loaded: list[tuple[int, LoadedDossier]] = []
+    while True:
+        batch = conn.recv()
+        if not batch:
+            break
+        conn.send((_MORE, None))  # the next batch arrives while this one loads
+        loaded.extend((index, load_dossier(directory, config, None)) for index, directory in batch)
+    dois = {ref.doi for _, dossier in loaded for ref in dossier.references.values() if ref.doi}
+    conn.send((_LOOKUP, dois))
+    db: RetractionDatabase = conn.recv()
+    results = []
+    for index, dossier in loaded:
+        flag_references(dossier, db)
+        results.append((index, _finish(dossier, keep)))
     buffer = io.BytesIO()
-    _ModelPickler(buffer, protocol=5).dump(checked)
-    return buffer.getvalue()
+    _ModelPickler(buffer, protocol=5).dump((_DONE, results))
+    conn.send_bytes(buffer.getbuffer())
+    conn.close()
 
 
 def _model_pickler() -> type:
     import pickle
-    from typing import Any
 
     from pydantic import BaseModel
 
@@ -218,42 +229,71 @@ _ModelPickler = _model_pickler()
 
 
 def _check_in_processes(
-    directories: list[Path], config: Config, db: RetractionDatabase, jobs: int, keep: bool
-) -> list[Checked]:
+    directories: list[Path], config: Config, jobs: int, keep: bool
+) -> tuple[list[Checked], Snapshot]:
+    import contextlib
     import multiprocessing
-    import pickle
     import sys
     import threading
     from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing.connection import wait
 
-    helpers = jobs - 1
-    share = _OWN_SHARE if keep else _OWN_SHARE_LIGHT
-    own = max(1, round(len(directories) * share * 2 / (helpers + 1)))
-    mine, theirs = directories[:own], directories[own:]
-    # Forking shares the database without copying it; elsewhere, or when threads run (forking
-    # them is unsafe), helpers start fresh and receive config and database pickled.
-    method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else None
-    pool = ProcessPoolExecutor(
-        max_workers=helpers,
-        mp_context=multiprocessing.get_context(method),
-        initializer=_helper_start,
-        initargs=(config, db),
-    )
-    chunks = [theirs[i : i + _CHUNK] for i in range(0, len(theirs), _CHUNK)]
+    # Forking is cheapest; when threads run (forking them is unsafe), or off Linux, helpers
+    # start fresh and receive the configuration pickled.
+    method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
+    context = multiprocessing.get_context(method)
+    queue = deque(enumerate(directories))
+    results: list[Checked | None] = [None] * len(directories)
+    helpers: dict[Any, tuple[Any, list[tuple[int, Path]]]] = {}  # conn -> process, given
+    # A first batch large enough to keep a helper busy while this process reads the CSV.
+    first = max(_BATCH, len(directories) // (4 * jobs))
     try:
-        pending = deque(pool.submit(_helper_check, chunk, keep) for chunk in chunks)
-        checked = [_load_and_check(directory, config, db, keep) for directory in mine]
-        for chunk in chunks:
-            future = pending.popleft()  # dropped after use, and the pickle it holds with it
-            try:
-                checked.extend(pickle.loads(future.result()))
-            except BrokenProcessPool:  # a helper died (killed, out of memory): do it here
-                checked.extend(_load_and_check(directory, config, db, keep) for directory in chunk)
+        for _ in range(jobs - 1):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_helper_main, args=(theirs, config, keep), daemon=True)
+            process.start()
+            theirs.close()
+            batch = [queue.popleft() for _ in range(min(first, len(queue)))]
+            helpers[mine] = (process, batch)
+            with contextlib.suppress(OSError):  # it died: serve() takes its batch back
+                mine.send(batch)
+        db = open_retraction_db(config)
+
+        def serve(block: bool) -> None:
+            for conn in wait(list(helpers), timeout=None if block else 0):
+                process, given = helpers[conn]
+                try:
+                    kind, payload = conn.recv()
+                    if kind == _MORE:
+                        batch = [queue.popleft() for _ in range(min(_BATCH, len(queue)))]
+                        given.extend(batch)
+                        conn.send(batch)
+                    elif kind == _LOOKUP:
+                        conn.send(db.subset(payload))
+                    else:
+                        for index, checked in payload:
+                            results[index] = checked
+                        del helpers[conn]
+                        process.join()
+                except (EOFError, OSError):  # the helper died (killed, out of memory)
+                    del helpers[conn]
+                    process.join()
+                    queue.extend(pair for pair in given if results[pair[0]] is None)
+
+        while queue or helpers:
+            if queue:
+                index, directory = queue.popleft()
+                results[index] = _load_and_check(directory, config, db, keep)
+                serve(block=False)
+            else:
+                serve(block=True)
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    return checked
+        for conn, (process, _) in helpers.items():
+            process.terminate()
+            process.join()
+            conn.close()
+    assert all(checked is not None for checked in results)
+    return results, db.snapshot  # type: ignore[return-value]
 
 
 class _collector_paused:

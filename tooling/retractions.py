@@ -186,7 +186,8 @@ class RetractionDatabase:
         records: dict[str, list[_Record]] = {}
         shared: dict[str, str] = {}  # one copy of each nature, date and reason text
         count = 0
-        for count, row in enumerate(reader, start=1):
+        for row in reader:
+            count += 1
             if len(row) != width:
                 raise DossierError(
                     f"row has {len(row)} columns, expected {width}",
@@ -208,6 +209,18 @@ class RetractionDatabase:
                 else:
                     found.append(record)
         return cls._of_records(records, Snapshot(display, digest, date, count))
+
+    def subset(self, dois: Iterable[str]) -> RetractionDatabase:
+        """The records of these DOIs only (normalised here), under the same snapshot.
+
+        Small enough to send to another process: a helper that loads dossiers asks for the
+        records of its references rather than reading the whole snapshot again.
+        """
+        records = self._records
+        wanted = {normalize_doi(doi) for doi in dois}
+        return RetractionDatabase._of_records(
+            {doi: records[doi] for doi in wanted if doi in records}, self.snapshot
+        )
 
     def notices(self, doi: str) -> list[Notice]:
         """Every notice recorded for the paper with this DOI (normalised here)."""
