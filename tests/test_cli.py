@@ -64,7 +64,7 @@ def test_text_output_format(make_project: MakeProject, run_cli: RunCli) -> None:
         "reference 'ongebruikt' is never cited",
     ]
     assert summary.startswith(
-        "1 dossiers, 2 indications, 4 references (0 flagged); 1 errors, 1 warnings"
+        "1 dossier, 2 indications, 4 references (0 flagged); 1 error, 1 warning"
     )
 
 
@@ -76,7 +76,7 @@ def test_schema_errors_count_nothing_else(make_project: MakeProject, run_cli: Ru
     assert f"{place(files, Y, 'verdikt')}: unknown-key error: unknown key 'verdikt'" in out
     # A dossier that fails the schema is counted, but its indications and references are not.
     assert out.splitlines()[-1].startswith(
-        "1 dossiers, 0 indications, 0 references (0 flagged); 2 errors"
+        "1 dossier, 0 indications, 0 references (0 flagged); 2 errors"
     )
 
 
@@ -102,7 +102,7 @@ def test_warnings_alone_exit_zero(make_project: MakeProject, run_cli: RunCli) ->
     files[B] = str(files[B]) + "\n@misc{ongebruikt,\n  title = {Ongebruikt},\n}\n"
     code, out, _ = run_cli(["check"], cwd=make_project(files))
     assert code == 0
-    assert "0 errors, 1 warnings" in out
+    assert "0 errors, 1 warning" in out
 
 
 # --- the summary line -----------------------------------------------------------------------------
@@ -112,7 +112,7 @@ def test_summary_line_counts(base_dossier: BaseDossier, run_cli: RunCli) -> None
     code, out, _ = run_cli(["check"], cwd=base_dossier())
     assert code == 0
     assert out == (
-        "1 dossiers, 2 indications, 3 references (0 flagged); 0 errors, 0 warnings; "
+        "1 dossier, 2 indications, 3 references (0 flagged); 0 errors, 0 warnings; "
         "checked against no retraction database configured\n"
     )
 
@@ -197,7 +197,7 @@ def test_check_named_dossier_only(make_project: MakeProject, run_cli: RunCli) ->
     root = make_project({**base_files(), **broken})
     code, out, _ = run_cli(["check", BASE_DIR], cwd=root)
     assert code == 0, out
-    assert out.startswith("1 dossiers")
+    assert out.startswith("1 dossier,")
     code, out, _ = run_cli(["check", f"{BASE_DIR}/dossier.yaml"], cwd=root)
     assert code == 0, out
     code, out, _ = run_cli(["check"], cwd=root)
@@ -260,7 +260,7 @@ def test_new_dossier_passes_check(make_project: MakeProject, run_cli: RunCli) ->
     assert (root / "dossiers" / "x" / "references.bib").is_file()
     code, out, err = run_cli(["check"], cwd=root)
     assert (code, err) == (0, ""), out
-    assert out.startswith("1 dossiers, 1 indications, 0 references")
+    assert out.startswith("1 dossier, 1 indication, 0 references")
     assert "0 errors, 0 warnings" in out
 
 

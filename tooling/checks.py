@@ -243,16 +243,14 @@ def check_flagged_evidence(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                 notice = d.flags.get(key)
                 if notice is None:
                     continue
-                if (
-                    notice.nature.invalidates
-                    and conclusion_stands(c)
-                    and not evidence_status(c, d.references, d.flags).rests_only_on_retracted
-                ):
-                    action = "review whether the conclusion still holds without it"
-                elif notice.nature.invalidates:
-                    action = "the conclusion's revision is recorded"
-                else:
+                if not notice.nature.invalidates:
                     action = "review the conclusion"
+                elif not conclusion_stands(c):
+                    action = "the conclusion's revision is recorded"
+                elif evidence_status(c, d.references, d.flags).rests_only_on_retracted:
+                    action = "the conclusion has no other evidence; record its revision"
+                else:
+                    action = "review whether the conclusion still holds without it"
                 date = f" of {notice.date.isoformat()}" if notice.date else ""
                 reason = f": {notice.reason}" if notice.reason else ""
                 yield _finding(

@@ -138,10 +138,17 @@ def summary_line(summary: dict[str, object]) -> str:
         else "no retraction database configured"
     )
     return (
-        f"{summary['dossiers']} dossiers, {summary['indications']} indications, "
-        f"{summary['references']} references ({summary['flagged_references']} flagged); "
-        f"{summary['errors']} errors, {summary['warnings']} warnings; checked against {snapshot}"
+        f"{_count(summary['dossiers'], 'dossier')}, "
+        f"{_count(summary['indications'], 'indication')}, "
+        f"{_count(summary['references'], 'reference')} "
+        f"({summary['flagged_references']} flagged); "
+        f"{_count(summary['errors'], 'error')}, {_count(summary['warnings'], 'warning')}; "
+        f"checked against {snapshot}"
     )
+
+
+def _count(number: object, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,6 +8,7 @@ with a small, documented context (see docs/dossier-format.md).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -46,10 +47,16 @@ def format_partial_date(
     if value.day is None and value.month is None:
         return str(value.year)
     if value.day is None:
-        return format_date(value.earliest(), _DATE_PATTERNS["month"], locale=language)
+        return _format_date(value.earliest(), _DATE_PATTERNS["month"], language)
     if fmt not in _DATE_PATTERNS:
         raise ValueError(f"unknown date format '{fmt}'; use one of {', '.join(_DATE_PATTERNS)}")
-    return format_date(value.earliest(), _DATE_PATTERNS[fmt], locale=language)
+    return _format_date(value.earliest(), _DATE_PATTERNS[fmt], language)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_date(day: dt.date, pattern: str, language: str) -> str:
+    """babel's formatting, remembered: a site repeats the same dates on many pages."""
+    return format_date(day, pattern, locale=language)
 
 
 def format_rule(rule: Rule, language: str = "nl") -> str:
@@ -86,6 +93,9 @@ def document_environment(templates_dir: Path, language: str = "nl") -> jinja2.En
     """The environment for the toolkit's document templates (Markdown output, not escaped)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
+        # Compiled templates are kept in the system's temporary folder, keyed by the
+        # template's name and checked against its source: a build skips compiling them.
+        bytecode_cache=_bytecode_cache(),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
         trim_blocks=True,
@@ -95,6 +105,14 @@ def document_environment(templates_dir: Path, language: str = "nl") -> jinja2.En
     env.filters.update(_filters(language))
     env.globals["t"] = lambda key, **values: message(key, language, **values)
     return env
+
+
+@functools.cache
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    try:
+        return jinja2.FileSystemBytecodeCache()
+    except (OSError, RuntimeError):  # no usable temporary folder: compile every time
+        return None
 
 
 _SANDBOX: dict[str, ImmutableSandboxedEnvironment] = {}
