@@ -62,3 +62,5 @@ def test_removing_the_recorded_invalidation_fails_at_the_conclusion(
     assert len(errors) == 1, out
     assert errors[0].startswith(f"{IMSR_YAML}:{line}:")
     assert "imsr-2022-artikel-a" in errors[0] and "imsr-2022-artikel-b" in errors[0]
+    warnings = [row for row in out.splitlines() if "flagged-evidence warning" in row]
+    assert len(warnings) == 2 and all("record its revision" in row for row in warnings), out
