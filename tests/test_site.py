@@ -244,3 +244,41 @@ def test_failed_build_keeps_the_previous_site(built: Path, tmp_path: Path) -> No
     assert code == 1
     assert "unknown key 'onbekend'" in err and "nothing was written" in err
     assert (root / "site" / "index.html").read_bytes() == before
+
+
+def test_a_failed_mkdocs_build_is_reported_and_keeps_the_previous_site(
+    built: Path, tmp_path: Path
+) -> None:
+    """MkDocs runs in a process of its own (tooling.mkdocs_process); its failure comes back."""
+    root = tmp_path / "project"
+    shutil.copytree(built, root)
+    before = (root / "site" / "index.html").read_bytes()
+    mkdocs_yml = root / "mkdocs.yml"
+    mkdocs_yml.write_text(
+        mkdocs_yml.read_text(encoding="utf-8").replace(
+            "  - def_list\n", "  - def_list\n  - geen_bestaande_extensie\n"
+        ),
+        encoding="utf-8",
+    )
+    code, err = run(["--root", str(root), "build", "--quiet"])
+    assert code == 2, err
+    assert "the site build failed (MkDocs, strict mode)" in err
+    assert "geen_bestaande_extensie" in err and "Traceback" not in err
+    assert (root / "site" / "index.html").read_bytes() == before
+
+
+def test_mkdocs_process_builds_like_mkdocs_in_this_process(built: Path, tmp_path: Path) -> None:
+    from tooling.mkdocs_process import MkDocsProcess
+    from tooling.site import run_mkdocs
+
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "index.md").write_text("# Start\n\n[Verder](sub/verder.md)\n", encoding="utf-8")
+    (docs / "sub" / "verder.md").write_text("# Verder\n", encoding="utf-8")
+    nav = [{"Start": "index.md"}, {"Verder": "sub/verder.md"}]
+    with MkDocsProcess(built / "mkdocs.yml") as mkdocs:
+        assert mkdocs._process is not None and mkdocs._process.is_alive()
+        mkdocs.run(built / "mkdocs.yml", docs, tmp_path / "there", nav)
+    run_mkdocs(built / "mkdocs.yml", docs, tmp_path / "here", nav)
+    for page in ("index.html", "sub/verder/index.html"):
+        assert (tmp_path / "there" / page).read_bytes() == (tmp_path / "here" / page).read_bytes()

@@ -104,13 +104,13 @@ def _parse_with_bibtexparser(text: str, display: str) -> tuple[dict[str, Referen
     findings: list[Finding] = []
     references: dict[str, Reference] = {}
     for entry in library.entries:
-        location = Location(display, entry.start_line + 1, 1)
+        location = Location(display, (entry.start_line or 0) + 1, 1)
         fields = {
             k.lower(): _BRACES.sub("", str(f.value)).strip() for k, f in entry.fields_dict.items()
         }
         _add_entry(references, findings, entry.key, entry.entry_type, fields, location)
     for block in library.failed_blocks:
-        location = Location(display, block.start_line + 1, 1)
+        location = Location(display, (block.start_line or 0) + 1, 1)
         if isinstance(block, DuplicateBlockKeyBlock):
             findings.append(
                 Finding(

@@ -106,9 +106,13 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return render_command(config, args)
     if args.verb == "build":
-        from tooling.publish import build_command
+        from tooling.mkdocs_process import MkDocsProcess
 
-        return build_command(config, args)
+        # First of all, so that MkDocs loads on the other core while the dossiers are checked.
+        with MkDocsProcess(config.root / "mkdocs.yml") as mkdocs:
+            from tooling.publish import build_command
+
+            return build_command(config, args, mkdocs=mkdocs)
     raise AssertionError(args.verb)  # argparse only lets known verbs through
 
 

@@ -241,7 +241,7 @@ def _check_in_processes(
     # Forking is cheapest; when threads run (forking them is unsafe), or off Linux, helpers
     # start fresh and receive the configuration pickled.
     method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
-    context = multiprocessing.get_context(method)
+    context: Any = multiprocessing.get_context(method)
     queue = deque(enumerate(directories))
     results: list[Checked | None] = [None] * len(directories)
     helpers: dict[Any, tuple[Any, list[tuple[int, Path]]]] = {}  # conn -> process, given
@@ -260,6 +260,7 @@ def _check_in_processes(
         db = open_retraction_db(config)
 
         def serve(block: bool) -> None:
+            conn: Any
             for conn in wait(list(helpers), timeout=None if block else 0):
                 process, given = helpers[conn]
                 try:

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tooling.config import Config
-from tooling.diagnostics import CheckFailed, DossierError
+from tooling.diagnostics import CheckFailed
+from tooling.mkdocs_process import MkDocsProcess
 from tooling.output import staged_directory, write_file
 from tooling.pipeline import CheckResult, check
 from tooling.render import Document, Renderer
@@ -111,8 +112,13 @@ def render_command(config: Config, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_command(config: Config, args: argparse.Namespace) -> int:
-    """`dossier build`: check, documents and the site, into the site folder atomically."""
+def build_command(
+    config: Config, args: argparse.Namespace, *, mkdocs: MkDocsProcess | None = None
+) -> int:
+    """`dossier build`: check, documents and the site, into the site folder atomically.
+
+    ``mkdocs``, when given, is a process that has loaded MkDocs meanwhile and builds there.
+    """
     from tooling.site import build_site
 
     progress = Progress(args.quiet)
@@ -126,10 +132,7 @@ def build_command(config: Config, args: argparse.Namespace) -> int:
     progress.step(
         f"rendered {len(result.documents)} documents from {len(result.checked.dossiers)} dossiers"
     )
-    try:
-        with staged_directory(target) as staging:
-            build_site(result, config, staging, jobs=args.jobs, progress=progress)
-    except DossierError:
-        raise
+    with staged_directory(target) as staging:
+        build_site(result, config, staging, jobs=args.jobs, progress=progress, mkdocs=mkdocs)
     progress.step(f"site ready in {config.display(target)}")
     return EXIT_OK

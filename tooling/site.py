@@ -48,6 +48,7 @@ from tooling.templating import (
 )
 
 if TYPE_CHECKING:
+    from tooling.mkdocs_process import MkDocsProcess
     from tooling.publish import Progress, RenderResult
 
 MKDOCS_FILE = "mkdocs.yml"
@@ -660,9 +661,19 @@ def run_mkdocs(
 
 
 def build_site(
-    result: RenderResult, config: Config, out: Path, *, jobs: int = 2, progress: Progress
+    result: RenderResult,
+    config: Config,
+    out: Path,
+    *,
+    jobs: int = 2,
+    progress: Progress,
+    mkdocs: MkDocsProcess | None = None,
 ) -> None:
-    """Generate the pages, write the documents and build the site into ``out`` with MkDocs."""
+    """Generate the pages, write the documents and build the site into ``out`` with MkDocs.
+
+    MkDocs runs in ``mkdocs`` (a process started early, see `tooling.mkdocs_process`) when
+    given, else here.
+    """
     from tooling.publish import write_documents
 
     out.mkdir(parents=True, exist_ok=True)
@@ -675,4 +686,8 @@ def build_site(
         pages = generate_pages(result, config)  # replaces the plain document Markdown
         write_pages(pages, docs_dir)
         progress.step(f"building the site: {len(pages)} pages")
-        run_mkdocs(config.root / MKDOCS_FILE, docs_dir, out, generate_nav(result, config))
+        nav = generate_nav(result, config)
+        if mkdocs is not None:
+            mkdocs.run(config.root / MKDOCS_FILE, docs_dir, out, nav)
+        else:
+            run_mkdocs(config.root / MKDOCS_FILE, docs_dir, out, nav)

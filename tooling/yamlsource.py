@@ -58,7 +58,7 @@ def _resolve_plain(value: str) -> str:
     """The tag the safe loader gives a plain scalar with this text (bool, int, null...)."""
     tag = _RESOLVED.get(value)
     if tag is None:
-        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
+        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
         if len(_RESOLVED) >= _RESOLVED_MAX:
             _RESOLVED.clear()
         _RESOLVED[value] = tag
@@ -374,7 +374,7 @@ def _convert(node: yaml.Node, display: str) -> tuple[Any, int, int, Kids]:
                     _location(display, key_node),
                 )
             if value_node.__class__ is _ScalarNode:
-                tag = value_node.tag
+                tag: Any = value_node.tag  # a slice while unresolved, see _Loader
                 value = value_node.value
                 if tag.__class__ is not slice or tag.step[0]:  # else quoted: a string
                     value = _scalar(value_node, display)
