@@ -276,6 +276,12 @@ def run_checked(name: str, command: list[str], cwd: Path, *, sample: bool) -> Ru
     return result
 
 
+# Up to this many pages a build takes a few seconds, and run-to-run noise on a shared
+# machine (±20 %) would decide the ratio: such sizes get more timed runs.
+_SMALL = 600
+_SMALL_FACTOR = 3
+
+
 def measure_size(
     target: int, base: Path, repeat: int, seed: int, say: Callable[[str], None]
 ) -> SizeResult:
@@ -457,12 +463,17 @@ def main(argv: list[str] | None = None) -> int:
         "ours: `dossier build` (check, render, generate pages and nav, write, MkDocs strict) with "
         "PDF/DOCX replaced by placeholders; plain: `mkdocs build --strict` of the same pages"
     )
-    say(f"timing: 1 sampled run + median of {repeat} timed run(s), each a fresh process\n")
+    say(
+        f"timing: 1 sampled run + median of {repeat} timed run(s), each a fresh process "
+        f"({repeat * _SMALL_FACTOR} up to {_SMALL} pages, where a run takes seconds and the "
+        "machine's noise matters most)\n"
+    )
     started = time.perf_counter()
     results: list[SizeResult] = []
     try:
         for target in sizes:
-            results.append(measure_size(target, args.corpus, repeat, args.seed, say))
+            runs = repeat * _SMALL_FACTOR if target <= _SMALL and not args.quick else repeat
+            results.append(measure_size(target, args.corpus, runs, args.seed, say))
             if not args.keep:
                 shutil.rmtree(args.corpus / f"pages-{target}", ignore_errors=True)
     finally:
