@@ -30,6 +30,7 @@ class MkDocsProcess:
 
         self._conn: Any = None
         self._process: Any = None
+        self._asked = False
         if sys.platform != "linux" or threading.active_count() > 1 or not config_file.is_file():
             return  # `run` builds in this process (and reports a missing mkdocs.yml)
         context = multiprocessing.get_context("fork")
@@ -48,6 +49,7 @@ class MkDocsProcess:
         if self._conn is None:
             run_mkdocs(config_file, docs_dir, site_dir, nav)
             return
+        self._asked = True
         try:
             self._conn.send((config_file, docs_dir, site_dir, nav))
             outcome = self._conn.recv()
@@ -67,6 +69,8 @@ class MkDocsProcess:
             self._conn.close()
             self._conn = None
         if self._process is not None:
+            if self._process.is_alive() and not self._asked:
+                self._process.terminate()  # still warming up for a build that will not come
             self._process.join(timeout=5)
             if self._process.is_alive():  # pragma: no cover - it exits when the pipe closes
                 self._process.terminate()
