@@ -105,7 +105,7 @@ class Measured:
     """Timed runs of one command, and one sampled run for its memory."""
 
     name: str
-    sampled: Run
+    sampled: Run | None = None  # set by the first (sampled) run
     runs: list[Run] = field(default_factory=list)
 
     @property

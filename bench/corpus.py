@@ -262,6 +262,16 @@ def _key_name(rng: random.Random) -> str:
     return "".join(c for c in name.replace("ü", "u") if c.isalnum())
 
 
+def _dress_doi(rng: random.Random, doi: str, share: float) -> str:
+    """The DOI as written: a ``share`` of them as a doi.org link, as many in capitals."""
+    roll = rng.random()
+    if roll < share:
+        return f"https://doi.org/{doi}"
+    if roll < 2 * share:
+        return doi.upper()
+    return doi
+
+
 def _author(rng: random.Random) -> str:
     surname = rng.choice(_SURNAMES)
     if surname == "Müller" and rng.random() < 0.5:
@@ -280,12 +290,7 @@ def _bibliography(rng: random.Random, refs: list[tuple[str, str, int]]) -> str:
             f"Synthetic study {number}: {rng.choice(_TOPICS)} for {rng.choice(_POPULATIONS)}, "
             f"{rng.choice(_DESIGNS)}"
         )
-        shown_doi = doi
-        roll = rng.random()
-        if roll < 0.03:
-            shown_doi = f"https://doi.org/{doi}"
-        elif roll < 0.06:
-            shown_doi = doi.upper()
+        shown_doi = _dress_doi(rng, doi, 0.03)
         kind = rng.random()
         if kind < 0.85:
             volume, issue, first = rng.randint(1, 60), rng.randint(1, 12), rng.randint(1, 900)
@@ -540,13 +545,7 @@ def _history(rng: random.Random, doi: str, natures: tuple[str, ...], year: int) 
     rows = []
     for k, nature in enumerate(natures):
         serial = int(doi.rsplit(".", 1)[1]) * 10 + k
-        written = doi
-        roll = rng.random()
-        if roll < 0.1:
-            written = f"https://doi.org/{doi}"
-        elif roll < 0.2:
-            written = doi.upper()
-        row = _row(rng, serial, written, nature, year)
+        row = _row(rng, serial, _dress_doi(rng, doi, 0.1), nature, year)
         when += dt.timedelta(days=1 + rng.randrange(700))  # strictly after the previous one
         row[10] = f"{when.month}/{when.day}/{when.year} 0:00"
         rows.append(row)

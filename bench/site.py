@@ -42,7 +42,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from check import Run, run_once  # noqa: E402
+from check import Measured, Run, run_once  # noqa: E402
 from corpus import generate_corpus  # noqa: E402
 
 TARGET_RATIO = 1.2  # our build / plain mkdocs build, same pages
@@ -162,23 +162,8 @@ print(json.dumps({
 
 
 @dataclass
-class Build:
+class Build(Measured):
     """Runs of one build command at one size: the sampled run and the timed ones."""
-
-    sampled: Run | None = None
-    runs: list[Run] = field(default_factory=list)
-
-    @property
-    def wall(self) -> float:
-        return statistics.median(r.wall for r in self.runs)
-
-    @property
-    def best(self) -> float:
-        return min(r.wall for r in self.runs)
-
-    @property
-    def cpu(self) -> float:
-        return statistics.median(r.cpu for r in self.runs)
 
     @property
     def peak_mb(self) -> float:
@@ -320,7 +305,7 @@ def measure_size(
         "-d",
         str(plain_site),
     ]
-    ours, plain = Build(), Build()
+    ours, plain = Build("our build"), Build("plain mkdocs build")
     steps: list[dict[str, float]] = []
     walls: list[float] = []
     # One sampled run each (memory; it also warms the file cache), then the timed runs,

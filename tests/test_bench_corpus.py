@@ -42,31 +42,24 @@ def _module(name: str) -> ModuleType:
 corpus = _module("corpus")
 
 
+# 8 dossiers x 4 indications, 80 references (a quarter with records), 400 CSV rows.
+SMALL = {
+    "dossiers": 8,
+    "indications": 4,
+    "references": 80,
+    "retraction_rows": 400,
+    "seed": 7,
+    "matched_share": 0.25,
+}
+
+
 @pytest.fixture(scope="module")
 def info(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    root = tmp_path_factory.mktemp("corpus")
-    # 8 dossiers x 4 indications, 80 references (a quarter with records), 400 CSV rows.
-    return corpus.generate_corpus(
-        root,
-        dossiers=8,
-        indications=4,
-        references=80,
-        retraction_rows=400,
-        seed=7,
-        matched_share=0.25,
-    )
+    return corpus.generate_corpus(tmp_path_factory.mktemp("corpus"), **SMALL)
 
 
 def test_generator_is_deterministic(info: Any, tmp_path: Path) -> None:
-    again = corpus.generate_corpus(
-        tmp_path,
-        dossiers=8,
-        indications=4,
-        references=80,
-        retraction_rows=400,
-        seed=7,
-        matched_share=0.25,
-    )
+    again = corpus.generate_corpus(tmp_path, **SMALL)
     files = sorted(p.relative_to(info.root) for p in info.root.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     for name in files:

@@ -418,7 +418,7 @@ def _scalar(node: Any, display: str) -> Any:
     if tag.__class__ is slice:  # left unresolved by _Loader: slice(kind, value, implicit)
         if not tag.step[0]:
             return node.value
-        tag = _RESOLVED.get(node.value) or _resolve_plain(node.value)
+        tag = _resolve_plain(node.value)
     if tag in _PLAIN:
         return node.value
     if tag == _NULL:
