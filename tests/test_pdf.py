@@ -1,11 +1,16 @@
-"""Tests for tooling.pdf: letter content, reproducibility, errors, DOCX and batching."""
+"""Tests for tooling.pdf: letter content, reproducibility, errors, DOCX, batching, untrusted text."""
 
 from __future__ import annotations
 
 import io
+import multiprocessing
 import os
+import pickle
+import signal
 import subprocess
 import sys
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -13,6 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from tooling import pdf as pdf_module
+from tooling.diagnostics import DossierError
 from tooling.pdf import PdfError, check_tools, render_docx, render_many, render_pdf
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,3 +215,144 @@ def test_render_many_keeps_order_across_workers() -> None:
     for n, data in enumerate(results):
         assert f"Brief nummer {n}." in page_texts(data)[0]
     assert results[0] == render_pdf(jobs[0][0], template=LETTER)
+
+
+# --- Untrusted text, errors as diagnostics, time limits ------------------------------------
+
+INCLUDETEXT = (
+    "```{=openxml}\n"
+    '<w:p><w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+    '<w:r><w:instrText xml:space="preserve"> INCLUDETEXT "/etc/passwd" </w:instrText></w:r>'
+    '<w:r><w:fldChar w:fldCharType="end"/></w:r></w:p>\n'
+    "```\n\n"
+    'Inline <w:r><w:instrText>INCLUDETEXT "x"</w:instrText></w:r>`<w:p/>`{=openxml} tekst.\n'
+)
+
+
+def test_raw_openxml_does_not_reach_the_docx() -> None:
+    data = render_docx(letter(body=INCLUDETEXT), reference_doc=REFERENCE)
+    with zipfile.ZipFile(io.BytesIO(data)) as docx:
+        document = docx.read("word/document.xml").decode("utf-8")
+    # The text may show up escaped, as words; never as a field or field instruction.
+    assert "<w:instrText" not in document
+    assert "<w:fldChar" not in document
+    assert "w:fldSimple" not in document
+    assert "INCLUDETEXT" in document  # typeset literally: the reader sees what was written
+
+
+def test_images_do_not_make_pandoc_read_files_into_the_docx(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"\x89PNG\r\n\x1a\n" + b"geheim" * 20)
+    body = f"Zie ![het logo]({secret}) en ![extern](http://127.0.0.1:9/x.png).\n"
+    data = render_docx(letter(body=body), reference_doc=REFERENCE)
+    with zipfile.ZipFile(io.BytesIO(data)) as docx:
+        assert not [name for name in docx.namelist() if name.startswith("word/media/")]
+        document = docx.read("word/document.xml").decode("utf-8")
+    assert "het logo" in document  # the alt text stands in for the image
+
+
+def test_raw_typst_is_typeset_as_text_not_run() -> None:
+    body = (
+        '```{=typst}\n#panic("ingevoegd")\n```\n\n'
+        'En inline: `#read("/etc/passwd")`{=typst} en \\newpage en <b>vet</b>.\n'
+    )
+    text = "\n".join(page_texts(render_pdf(letter(body=body), template=LETTER)))
+    assert "ingevoegd" in text  # printed, not executed (a panic would fail the render)
+    assert "root:" not in text
+
+
+def test_pdf_error_is_a_located_dossier_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.typst"
+    broken.write_text("#let x = (\n", encoding="utf-8")
+    with pytest.raises(PdfError) as info:
+        render_pdf(letter(), template=broken)
+    error = info.value
+    assert isinstance(error, DossierError)
+    assert error.location is not None and error.location.path.endswith("broken.typst")
+    assert str(error).startswith(f"{error.location.path}: error: typst error:")
+    copy = pickle.loads(pickle.dumps(error))  # crosses worker processes intact
+    assert (copy.message, copy.location, copy.hint) == (error.message, error.location, error.hint)
+
+
+@pytest.mark.parametrize(
+    ("template_line", "body"),
+    [
+        ('#read("/etc/passwd")', ""),
+        ('#read("../../../../../../etc/passwd")', ""),
+        ("", "![x](../../../../../../etc/hostname)\n"),
+        ("", "![x](/etc/hostname)\n"),
+    ],
+)
+def test_typst_outside_its_root_is_a_one_line_error(
+    tmp_path: Path, template_line: str, body: str
+) -> None:
+    template = tmp_path / "letter.typst"
+    template.write_text(LETTER.read_text(encoding="utf-8") + template_line + "\n", "utf-8")
+    with pytest.raises(PdfError) as info:
+        render_pdf(letter(body=body or BODY), template=template)
+    message = str(info.value)
+    assert "\n" not in message and "Traceback" not in message
+    assert "typst error" in message
+    location = info.value.location
+    assert location is not None and location.path.endswith("letter.typst")
+
+
+# 10^10 loop turns over small arrays: endless for a test, without eating memory.
+SLOW_TEMPLATE = "#for i in range(100000) { for j in range(100000) { } }\n$body$\n"
+
+
+def test_render_many_stops_a_document_that_takes_too_long(tmp_path: Path) -> None:
+    slow = tmp_path / "slow.typst"
+    slow.write_text(SLOW_TEMPLATE, encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(PdfError) as info:
+        # One document on one worker: still a worker process, or Typst could not be stopped.
+        render_many([(letter(), slow)], workers=1, timeout=0.5)
+    assert time.monotonic() - started < 5
+    message = str(info.value)
+    assert "slow.typst" in message
+    assert "document 1 of 1 ('IMSR bij chronische pijn')" in message
+    assert "longer than 0.5 s" in message
+    assert not multiprocessing.active_children()  # the stuck worker was killed
+
+
+def test_render_many_names_the_document(tmp_path: Path) -> None:
+    slow = tmp_path / "slow.typst"
+    slow.write_text(SLOW_TEMPLATE, encoding="utf-8")
+    jobs = [(letter(), LETTER), (letter(), slow)]
+    with pytest.raises(PdfError) as info:
+        render_many(jobs, workers=2, timeout=0.5, names=["a/brief.md", "b/traag.md"])
+    assert info.value.location is not None and info.value.location.path == "b/traag.md"
+
+
+def test_render_many_reports_a_worker_that_died(tmp_path: Path) -> None:
+    slow = tmp_path / "slow.typst"
+    slow.write_text(SLOW_TEMPLATE, encoding="utf-8")
+
+    def kill_worker() -> None:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            children = multiprocessing.active_children()
+            if children and children[0].pid:
+                time.sleep(0.3)  # let it take the job
+                os.kill(children[0].pid, signal.SIGKILL)
+                return
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_worker)
+    killer.start()
+    try:
+        with pytest.raises(PdfError, match=r"worker process died.*exit code -9"):
+            render_many([(letter(), slow)], workers=1, timeout=30)
+    finally:
+        killer.join()
+    assert not multiprocessing.active_children()
+
+
+def test_render_many_error_in_worker_is_the_first_in_job_order(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.typst"
+    broken.write_text("#let x = (\n$body$\n", encoding="utf-8")
+    jobs = [(letter(), LETTER), (letter(), broken), (letter(), broken)]
+    with pytest.raises(PdfError) as info:
+        render_many(jobs, workers=2)
+    assert str(info.value).startswith(f"{info.value.location}: error: document 2 of 3")

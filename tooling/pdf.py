@@ -5,49 +5,95 @@ The PDF pipeline is: Markdown with a YAML metadata block -> the pandoc binary
 Typst source -> ``typst`` compiled in-process -> PDF bytes. Only the fonts
 embedded in the typst package are used, and the creation date is taken from the
 ``date`` metadata, so the same input gives byte-identical output on any machine.
+
+The Markdown comes from dossier authors, so neither tool may do more than typeset it:
+pandoc reads it with raw blocks (```` ```{=openxml} ````, ``{=typst}``), raw HTML and raw
+TeX disabled, and reads no file or URL that the text names (``--sandbox`` for Typst; for
+DOCX, whose dates ``--sandbox`` would reset to 1970, images become their alt text);
+Typst reads files only below its root folder. Both have time limits: pandoc as a subprocess,
+Typst by compiling in worker processes (:func:`render_many`) that are killed when a
+document takes too long.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime as dt
 import importlib.util
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+import time
+from collections import deque
+from collections.abc import Sequence
 from functools import lru_cache
 from multiprocessing import get_context
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["PdfError", "check_tools", "render_docx", "render_many", "render_pdf"]
+from tooling.diagnostics import DossierError, Location, relpath
+from tooling.processes import die_with_parent
+
+__all__ = [
+    "DOCUMENT_TIMEOUT_S",
+    "PANDOC_TIMEOUT_S",
+    "PdfError",
+    "check_tools",
+    "render_docx",
+    "render_many",
+    "render_pdf",
+]
 
 _log = logging.getLogger(__name__)
 
+PANDOC_TIMEOUT_S = 30
+"""Seconds one pandoc run may take; a letter takes ~0.05 s."""
+DOCUMENT_TIMEOUT_S = 30.0
+"""Seconds :func:`render_many` allows one document (pandoc and Typst); a letter takes ~0.1 s."""
+
 _INSTALL_HINT = "install it with: pip install pypandoc-binary typst"
 # Used when the metadata has no ISO date: any fixed instant keeps output stable;
-# 1980-01-01 is the earliest time a ZIP (DOCX) entry can carry.
+# 1980-01-01 is the earliest time a ZIP (DOCX) entry can carry. PDF and DOCX then
+# say they were made on 1980-01-01 (see docs/security.md).
 _FALLBACK_EPOCH = 315532800
-_PANDOC_TIMEOUT_S = 60
-# Citations are resolved upstream; without this a stray "@name" becomes a Typst
-# cite of a missing label and fails the whole document.
-_FROM = "markdown-citations"
+# Citations are resolved upstream; without "-citations" a stray "@name" becomes a Typst
+# cite of a missing label and fails the whole document. Raw blocks and raw HTML/TeX are
+# off so that dossier text cannot inject Typst code (#read, #image) or OOXML (field
+# codes such as INCLUDETEXT) into the outputs; such text is typeset literally.
+_FROM = "markdown-citations-raw_attribute-raw_html-raw_tex"
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
 _DIAG_LINE = re.compile(r":(\d+):(\d+)")
 
 
-class PdfError(Exception):
-    """A rendering failure, carrying a one-line message that names the template."""
+class PdfError(DossierError):
+    """A rendering failure: one line, located at the template or the document.
 
-    def __init__(self, message: str) -> None:
+    A :class:`~tooling.diagnostics.DossierError`, so the command line reports it like any
+    unusable input (exit code 2, no traceback).
+    """
+
+    def __init__(self, message: str, location: Location | None = None, hint: str = "") -> None:
         # Collapse tool output to one line so it fits a CLI diagnostic.
-        super().__init__(" ".join(message.split()))
+        super().__init__(" ".join(message.split()), location, hint)
+
+    def __reduce__(self) -> tuple[type[PdfError], tuple[str, Location | None, str]]:
+        # Exceptions pickle their args only; keep location and hint across worker processes.
+        return (PdfError, (self.message, self.location, self.hint))
+
+
+def _at(path: Path) -> Location:
+    """The location of a file, relative to the working directory when below it."""
+    return Location(relpath(path))
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +113,7 @@ def _pandoc_path() -> str:
 
         return str(pypandoc.get_pandoc_path())
     except (ImportError, OSError) as exc:
-        raise PdfError(f"pandoc not found ({exc}); {_INSTALL_HINT}") from None
+        raise PdfError(f"pandoc not found ({exc})", hint=_INSTALL_HINT) from None
 
 
 def check_tools() -> None:
@@ -78,9 +124,9 @@ def check_tools() -> None:
     """
     pandoc = _pandoc_path()
     if not os.access(pandoc, os.X_OK):
-        raise PdfError(f"pandoc at {pandoc} is not executable; {_INSTALL_HINT}")
+        raise PdfError(f"pandoc at {pandoc} is not executable", hint=_INSTALL_HINT)
     if importlib.util.find_spec("typst") is None:
-        raise PdfError(f"the typst Python package is missing; {_INSTALL_HINT}")
+        raise PdfError("the typst Python package is missing", hint=_INSTALL_HINT)
 
 
 def _front_matter(markdown: str) -> dict[str, Any]:
@@ -109,28 +155,34 @@ def _epoch(meta: dict[str, Any]) -> int:
     return _FALLBACK_EPOCH
 
 
-def _pandoc(markdown: str, args: list[str], *, names: Path, epoch: int) -> bytes:
+def _pandoc(markdown: str, args: list[str], *, names: Path, epoch: int, sandbox: bool) -> bytes:
     """Run pandoc on ``markdown`` and return its stdout.
 
     Calling the binary directly is faster than pypandoc, which adds a temp file
-    and version probes per call.
+    and version probes per call. ``sandbox`` adds ``--sandbox``: pandoc reads no file
+    but its arguments, but it also ignores ``SOURCE_DATE_EPOCH`` then. pandoc is killed
+    after :data:`PANDOC_TIMEOUT_S` seconds.
     """
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch))
-    cmd = [_pandoc_path(), "--from", _FROM, *args]
+    cmd = [_pandoc_path(), *(["--sandbox"] if sandbox else []), "--from", _FROM, *args]
     try:
         proc = subprocess.run(
             cmd,
             input=markdown.encode("utf-8"),
             capture_output=True,
             env=env,
-            timeout=_PANDOC_TIMEOUT_S,
+            timeout=PANDOC_TIMEOUT_S,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise PdfError(f"{names}: pandoc could not run: {exc}") from None
+    except subprocess.TimeoutExpired:
+        raise PdfError(
+            f"pandoc took longer than {PANDOC_TIMEOUT_S} s; stopped", _at(names)
+        ) from None
+    except OSError as exc:
+        raise PdfError(f"pandoc could not run: {exc}", _at(names), hint=_INSTALL_HINT) from None
     if proc.returncode != 0:
         detail = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
-        raise PdfError(f"{names}: pandoc failed: {detail}")
+        raise PdfError(f"pandoc failed: {detail}", _at(names))
     if proc.stderr.strip():  # e.g. "[WARNING] Could not fetch resource"
         _log.warning("%s: pandoc: %s", names, proc.stderr.decode("utf-8", "replace").strip())
     return proc.stdout
@@ -147,25 +199,29 @@ def _typst_compile(source: bytes, *, root: Path, epoch: int, template: Path) -> 
     try:
         import typst
     except ImportError:
-        raise PdfError(f"the typst Python package is missing; {_INSTALL_HINT}") from None
+        raise PdfError("the typst Python package is missing", hint=_INSTALL_HINT) from None
     with _compiler_lock:
-        if _compiler is None:
-            # ignore_system_fonts: identical output on every machine.
-            _compiler = typst.Compiler(root=str(root), ignore_system_fonts=True)
         try:
+            if _compiler is None:
+                # ignore_system_fonts: identical output on every machine.
+                _compiler = typst.Compiler(root=str(root), ignore_system_fonts=True)
+            # root: Typst reads files (#read, #image) only below it.
             pdf, warnings = _compiler.compile_with_warnings(
                 input=source, format="pdf", root=str(root), timestamp=epoch, sys_inputs=None
             )
         except typst.TypstError as exc:
-            raise PdfError(
-                f"{template}: typst error: {exc.message}{_locate(exc.diagnostic, source)}"
-            ) from None
-        except Exception as exc:  # the binding can raise RuntimeError/OSError too
-            raise PdfError(f"{template}: typst failed: {exc}") from None
+            message = f"typst error: {exc.message}{_locate(exc.diagnostic, source)}"
+            raise PdfError(message, _at(template)) from None
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:
+            # The binding raises RuntimeError/OSError too, and a Rust panic arrives as
+            # pyo3's PanicException, which derives from BaseException.
+            raise PdfError(f"typst failed: {type(exc).__name__}: {exc}", _at(template)) from None
     for warning in warnings:
         _log.warning("%s: typst warning: %s", template, warning.message)
     if not isinstance(pdf, bytes):
-        raise PdfError(f"{template}: typst returned no PDF")
+        raise PdfError("typst returned no PDF", _at(template))
     return pdf
 
 
@@ -194,15 +250,18 @@ def render_pdf(markdown: str, *, template: Path, resource_dir: Path | None = Non
 
     Raises:
         PdfError: When a tool is missing, the template is missing or broken, or
-            pandoc or Typst fails; the message names the template.
+            pandoc or Typst fails; located at the template.
+
+    Typst runs in this process and cannot be interrupted: for text that may make it run
+    for ever, use :func:`render_many`, which enforces a time limit.
     """
     template = Path(template)
     if not template.is_file():
-        raise PdfError(f"{template}: template not found")
+        raise PdfError("template not found", _at(template))
     root = Path(resource_dir) if resource_dir is not None else template.parent
     epoch = _epoch(_front_matter(markdown))
     args = ["--to", "typst", "--template", str(template), "--resource-path", str(root)]
-    source = _pandoc(markdown, args, names=template, epoch=epoch)
+    source = _pandoc(markdown, args, names=template, epoch=epoch, sandbox=True)
     return _typst_compile(source, root=root.resolve(), epoch=epoch, template=template)
 
 
@@ -212,7 +271,9 @@ def render_docx(markdown: str, *, reference_doc: Path, resource_dir: Path | None
     ``SOURCE_DATE_EPOCH`` is set from the ``date`` metadata, which pandoc uses for
     the ZIP entry times and the document properties, so output is reproducible.
     Only title, date (``date_text`` when given) and body reach the DOCX; the
-    letterhead and address blocks are PDF-only.
+    letterhead and address blocks are PDF-only. Images are replaced by their alt text:
+    pandoc would embed any file or URL an image names (``![](/etc/passwd)``), and
+    ``--sandbox``, which prevents that, would also reset the document dates to 1970.
 
     Args:
         markdown: Pandoc Markdown with a YAML metadata block.
@@ -227,52 +288,238 @@ def render_docx(markdown: str, *, reference_doc: Path, resource_dir: Path | None
     """
     reference_doc = Path(reference_doc)
     if not reference_doc.is_file():
-        raise PdfError(f"{reference_doc}: reference document not found")
+        raise PdfError("reference document not found", _at(reference_doc))
     meta = _front_matter(markdown)
     args = ["--to", "docx", "--reference-doc", str(reference_doc), "--output", "-"]
+    args += ["--lua-filter", _images_to_text_filter()]
     if isinstance(meta.get("date_text"), str):
         # Word shows the date line as written; readers want "7 mei 2025", not ISO.
         args += ["--metadata", f"date={meta['date_text']}"]
     if resource_dir is not None:
         args += ["--resource-path", str(resource_dir)]
-    return _pandoc(markdown, args, names=reference_doc, epoch=_epoch(meta))
+    return _pandoc(markdown, args, names=reference_doc, epoch=_epoch(meta), sandbox=False)
 
 
-def _render_job(job: tuple[str, Path, Path | None]) -> bytes:
+_IMAGES_TO_TEXT = (
+    b"-- Written by tooling/pdf.py: pandoc must not read the files and URLs images name.\n"
+    b"function Image(image) return image.caption end\n"
+)
+
+
+@lru_cache(maxsize=1)
+def _images_to_text_filter() -> str:
+    """A Lua filter that replaces every image by its alt text, as a private temporary file.
+
+    pandoc takes filters from files only. A ``.lua`` file beside this module would need
+    package-data settings to be installed, so the filter is written once per process
+    (``mkstemp``: private, unpredictable name) and removed at exit.
+    """
+    try:
+        handle, path = tempfile.mkstemp(prefix="dossier-pandoc-", suffix=".lua")
+        with os.fdopen(handle, "wb") as file:
+            file.write(_IMAGES_TO_TEXT)
+    except OSError as exc:
+        raise PdfError(f"cannot write a temporary file for pandoc: {exc}") from None
+    atexit.register(_remove, path)
+    return path
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
+
+
+_Job = tuple[str, Path, Path | None]
+
+
+def _render_job(job: _Job) -> bytes:
     """Render one ``render_many`` job; module-level so worker processes can unpickle it."""
     markdown, template, resource_dir = job
     return render_pdf(markdown, template=template, resource_dir=resource_dir)
 
 
 def render_many(
-    jobs: list[tuple[str, Path]], workers: int = 2, *, resource_dir: Path | None = None
+    jobs: Sequence[tuple[str, Path]],
+    workers: int = 2,
+    *,
+    resource_dir: Path | None = None,
+    timeout: float | None = DOCUMENT_TIMEOUT_S,
+    names: Sequence[str] | None = None,
 ) -> list[bytes]:
     """Render many ``(markdown, template)`` pairs to PDF on several cores.
 
-    Workers are started with ``spawn``: forking a process that already ran Typst
-    could copy its thread-pool state without its threads. Callers that run this
-    from a script therefore need the usual ``if __name__ == "__main__":`` guard.
+    With a time limit (the default) the documents are always rendered in worker
+    processes, even one document on one worker: Typst compiles in-process and cannot be
+    interrupted, but a worker can be killed. Workers are started with ``spawn`` (forking
+    a process that already ran Typst could copy its thread-pool state without its
+    threads), so a script calling this needs the usual ``if __name__ == "__main__":``
+    guard. They die with this process (:func:`tooling.processes.die_with_parent`).
 
     Args:
         jobs: Markdown text and template path for each PDF.
-        workers: Number of worker processes; 1 renders in this process.
+        workers: Number of worker processes.
         resource_dir: Passed to :func:`render_pdf` for every job.
+        timeout: Seconds one document may take, counted from when it is handed to a
+            worker (the first document of each worker includes starting it, ~0.3 s).
+            ``None``: no limit, and with ``workers <= 1`` everything runs in this process.
+        names: How to call each document in errors, e.g. its source path; it then
+            becomes the error's location. Default: the template, with the document's
+            number and title in the message.
 
     Returns:
         The PDFs, in the order of ``jobs``.
 
     Raises:
-        PdfError: The first failure, in job order.
+        PdfError: The first failure in job order; or, at once, a document that took
+            longer than ``timeout`` or whose worker died (all workers are then killed).
+        ValueError: When ``names`` and ``jobs`` differ in length.
     """
     full = [(markdown, Path(template), resource_dir) for markdown, template in jobs]
-    if workers <= 1 or len(full) <= 1:
-        return [_render_job(job) for job in full]
+    if names is not None and len(names) != len(full):
+        raise ValueError(f"{len(names)} names for {len(full)} jobs")
+    if not full:
+        return []
+    if timeout is None and (workers <= 1 or len(full) <= 1):
+        results = []
+        for index, job in enumerate(full):
+            try:
+                results.append(_render_job(job))
+            except PdfError as exc:
+                raise _in_document(exc, full, index, names) from None
+        return results
     check_tools()  # fail fast in the parent with a clear message
-    workers = min(workers, len(full))
-    # Several jobs per message keep inter-process overhead small.
-    chunksize = max(1, len(full) // (workers * 4))
+    return _render_in_workers(full, min(max(workers, 1), len(full)), timeout, names)
+
+
+def _render_in_workers(
+    jobs: list[_Job], count: int, timeout: float | None, names: Sequence[str] | None
+) -> list[bytes]:
+    """Hand the jobs one at a time to ``count`` worker processes, watching the clock."""
+    context = get_context("spawn")
+    workers: list[tuple[BaseProcess, Connection]] = []
+    results: list[bytes] = [b""] * len(jobs)
+    errors: dict[int, PdfError] = {}
+    waiting = deque(range(len(jobs)))
+    busy: dict[Connection, tuple[int, float]] = {}  # job index and when it was handed over
+    finished = False
+
+    def hand_out(connection: Connection) -> None:
+        # After a failure no new work: the result is an error anyway.
+        if waiting and not errors:
+            index = waiting.popleft()
+            connection.send(jobs[index])
+            busy[connection] = (index, time.monotonic())
+
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-            return list(pool.map(_render_job, full, chunksize=chunksize))
-    except BrokenProcessPool as exc:
-        raise PdfError(f"a PDF worker process died: {exc}") from None
+        for _ in range(count):
+            here, there = context.Pipe()
+            process = context.Process(
+                target=_worker_main, args=(there, os.getpid()), name="dossier-pdf", daemon=True
+            )
+            process.start()
+            there.close()
+            workers.append((process, here))
+            hand_out(here)
+        while busy:
+            if timeout is None:
+                ready = wait(list(busy))
+            else:
+                oldest, started = min(busy.values(), key=lambda item: item[1])
+                ready = wait(list(busy), timeout=max(0.0, started + timeout - time.monotonic()))
+                if not ready and time.monotonic() >= started + timeout:
+                    raise _in_document(
+                        PdfError(f"took longer than {timeout:g} s to render; stopped"),
+                        jobs,
+                        oldest,
+                        names,
+                        hint="a template or the text makes Typst or pandoc run too long",
+                    )
+            for connection in ready:
+                assert isinstance(connection, Connection)
+                index, _ = busy.pop(connection)
+                try:
+                    ok, value = connection.recv()
+                except (EOFError, OSError):
+                    dead = next(p for p, c in workers if c is connection)
+                    dead.join(1)
+                    raise _in_document(
+                        PdfError(
+                            f"the PDF worker process died while rendering it "
+                            f"(exit code {dead.exitcode})"
+                        ),
+                        jobs,
+                        index,
+                        names,
+                    ) from None
+                if ok:
+                    results[index] = value
+                else:
+                    errors[index] = _in_document(value, jobs, index, names)
+                hand_out(connection)
+        if errors:
+            raise errors[min(errors)]
+        finished = True
+        return results
+    except OSError as exc:  # no process could be started, or a pipe broke
+        raise PdfError(f"the PDF worker processes failed: {exc}") from None
+    finally:
+        _stop(workers, graceful=finished)
+
+
+def _stop(workers: list[tuple[BaseProcess, Connection]], *, graceful: bool) -> None:
+    """End the workers: asked politely after success, killed otherwise (stuck in Typst)."""
+    for process, connection in workers:
+        if graceful:
+            with contextlib.suppress(OSError):  # a worker that died meanwhile
+                connection.send(None)
+        else:
+            process.kill()
+        connection.close()
+    for process, _ in workers:
+        process.join(1 if graceful else 5)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+
+
+def _worker_main(connection: Connection, parent_pid: int) -> None:
+    """A PDF worker: render the jobs it receives until told to stop (``None``)."""
+    die_with_parent(parent_pid)
+    # Ctrl-C reaches the whole process group: the parent stops the workers itself, and a
+    # KeyboardInterrupt here would print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while True:
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        reply: tuple[bool, bytes | PdfError]
+        try:
+            reply = (True, _render_job(job))
+        except PdfError as exc:
+            reply = (False, exc)
+        except Exception as exc:  # anything else must still reach the parent as one line
+            reply = (False, PdfError(f"rendering failed: {type(exc).__name__}: {exc}", _at(job[1])))
+        connection.send(reply)
+
+
+def _in_document(
+    error: PdfError,
+    jobs: Sequence[_Job],
+    index: int,
+    names: Sequence[str] | None,
+    hint: str = "",
+) -> PdfError:
+    """Say which document ``error`` belongs to: its name as location, else number and title."""
+    markdown, template, _ = jobs[index]
+    hint = hint or error.hint
+    if names is not None:
+        located = "" if error.location is None else f" (template {error.location})"
+        return PdfError(f"{error.message}{located}", Location(names[index]), hint)
+    title = _front_matter(markdown).get("title")
+    label = f"document {index + 1} of {len(jobs)}"
+    if isinstance(title, str) and title:
+        label += f" ({title!r})"
+    return PdfError(f"{label}: {error.message}", error.location or _at(template), hint)
