@@ -23,9 +23,11 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
 
 from tooling.config import Config, load_config
 from tooling.diagnostics import CheckFailed, DossierError
+from tooling.html_safety import active_markup, add_csp, sanitize_html
 from tooling.i18n import message
 
 log = logging.getLogger("mkdocs.plugins.dossiers")
@@ -101,6 +103,38 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
                 if path is not None and path.exists():
                     server.watch(str(path))
         return server
+
+    def on_page_content(
+        self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
+    ) -> str | None:
+        """Remove scripts and active markup from a page's content (also when `pages_on_disk`).
+
+        The search plugin reads ``page.content`` later (``on_page_context``), so the search
+        index holds the cleaned content too.
+        """
+        return sanitize_html(html)
+
+    def on_post_page(self, output: str, /, *, page: Page, config: MkDocsConfig) -> str | None:
+        """Put the Content-Security-Policy first in the finished page's ``<head>``.
+
+        An inline script that is not the theme's gets no hash, so the browser will not run
+        it. Such a script, or an event handler, can only come from text that the theme's
+        templates print unescaped (a title), so each is also logged as a warning, which fails
+        a strict build.
+        """
+        for finding in active_markup(output):
+            log.warning(f"dossiers: {page.file.src_uri} has {finding} (outside the page content)")
+        return add_csp(output)
+
+    def on_post_template(
+        self, output_content: str, /, *, template_name: str, config: MkDocsConfig
+    ) -> str | None:
+        """The Content-Security-Policy for the theme's own pages too (``404.html``)."""
+        if not template_name.endswith(".html"):
+            return None  # sitemap.xml
+        for finding in active_markup(output_content):
+            log.warning(f"dossiers: {template_name} has {finding} (outside the page content)")
+        return add_csp(output_content)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
         self._cleanup()
