@@ -14,14 +14,14 @@ import pypdfium2
 
 from tooling.config import load_config
 from tooling.pdf import render_pdf
-from tooling.publish import render_documents
+from tooling.pipeline import check, render
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
     config = load_config(ROOT)
-    result = render_documents(config)
+    result = render(check(config))
     letter = next(
         d for d in result.documents if d.dossier == "imsr-chronische-pijn" and d.kind == "letter"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import shutil
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 
 from tooling.cli import main
 
+REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PROJECT_PARTS = ("dossiers", "templates", "data", "dossier.toml", "mkdocs.yml")
 BASE = FIXTURES / "base"
 BASE_DIR = "dossiers/base"
 """Where `base_dossier` puts the base fixture inside a project (also its display path)."""
@@ -19,6 +22,31 @@ Files = dict[str, str | bytes]
 MakeProject = Callable[[Mapping[str, str | bytes]], Path]
 RunCli = Callable[..., tuple[int, str, str]]
 BaseDossier = Callable[..., Path]
+
+
+def copy_project(target: Path) -> Path:
+    """A copy of the parts of this repository a build reads, to change without harm."""
+    target.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, target / part)
+        elif source.exists():
+            shutil.copy2(source, target / part)
+    return target
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The example project built once per test run (`dossier build`): the site folder.
+
+    Shared by the site and browser tests; they only read it.
+    """
+    project = copy_project(tmp_path_factory.mktemp("built") / "project")
+    out = project / "site"
+    code = main(["--root", str(project), "build", "--quiet", "-o", str(out)])
+    assert code == 0, "the example project must build"
+    return out
 
 
 def base_files(prefix: str = BASE_DIR) -> Files:

@@ -85,7 +85,7 @@ def test_check_reproduces_the_answer_key(info: Any, serial: Any) -> None:
     assert serial.errors == []
     flagged = {
         info.doi_by_key[key]: notice.nature.value
-        for dossier in serial.dossiers
+        for dossier in serial.loaded
         for key, notice in dossier.flags.items()
     }
     assert flagged == info.flagged
@@ -99,8 +99,8 @@ def test_helper_processes_give_the_same_result(info: Any, serial: Any, jobs: int
     parallel = check(load_config(info.root), jobs=jobs)
     assert parallel.findings == serial.findings
     assert parallel.snapshot == serial.snapshot
-    assert [d.slug for d in parallel.dossiers] == [d.slug for d in serial.dossiers]
-    for ours, theirs in zip(parallel.dossiers, serial.dossiers, strict=True):
+    assert [d.slug for d in parallel.loaded] == [d.slug for d in serial.loaded]
+    for ours, theirs in zip(parallel.loaded, serial.loaded, strict=True):
         assert ours.model == theirs.model
         assert (
             ours.model is not None and ours.model.model_fields_set == theirs.model.model_fields_set
@@ -182,7 +182,7 @@ def test_bibtex_scanner_matches_bibtexparser_on_the_corpus(info: Any) -> None:
 
 def test_without_the_dossiers_the_findings_and_counts_are_the_same(info: Any, serial: Any) -> None:
     light = check(load_config(info.root), jobs=2, keep=False)
-    assert light.dossiers == []
+    assert light.dossiers == ()
     assert light.findings == serial.findings and light.summary() == serial.summary()
 
 
@@ -191,18 +191,18 @@ def test_a_helper_that_dies_leaves_its_work_to_this_process(
 ) -> None:
     import os
 
-    import tooling.pipeline
+    import tooling.check_processes
 
     parent = os.getpid()
-    real = tooling.pipeline.load_dossier
+    real = tooling.check_processes.load_dossier
 
     def die_in_a_helper(*args: Any) -> Any:
         if os.getpid() != parent:
             os._exit(3)  # as when the kernel kills a helper that ran out of memory
         return real(*args)
 
-    monkeypatch.setattr(tooling.pipeline, "load_dossier", die_in_a_helper)
+    monkeypatch.setattr(tooling.check_processes, "load_dossier", die_in_a_helper)
     parallel = check(load_config(info.root), jobs=2)
     assert parallel.findings == serial.findings
-    assert [d.slug for d in parallel.dossiers] == [d.slug for d in serial.dossiers]
+    assert [d.slug for d in parallel.loaded] == [d.slug for d in serial.loaded]
     assert parallel.summary() == serial.summary()

@@ -23,7 +23,7 @@ import pytest
 from tooling.cli import main
 from tooling.config import load_config
 from tooling.facts import conclusion_stands, walk_indications
-from tooling.pipeline import CheckResult, check
+from tooling.pipeline import Checked, check
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
@@ -49,7 +49,7 @@ def _require_browser() -> None:
 
 
 @pytest.fixture(scope="module")
-def checked() -> CheckResult:
+def checked() -> Checked:
     return check(load_config(REPO))
 
 
@@ -105,19 +105,19 @@ def page(browser: object) -> Iterator[object]:
     context.close()
 
 
-def test_home_page_lists_every_dossier(page: object, server: str, checked: CheckResult) -> None:
+def test_home_page_lists_every_dossier(page: object, server: str, checked: Checked) -> None:
     page.goto(server)  # type: ignore[attr-defined]
     text = page.inner_text("article")  # type: ignore[attr-defined]
-    for dossier in checked.dossiers:
+    for dossier in checked.loaded:
         assert dossier.model is not None
         assert dossier.model.title in text, dossier.slug
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 
 def test_imsr_page_warns_that_the_conclusion_no_longer_stands(
-    page: object, server: str, checked: CheckResult
+    page: object, server: str, checked: Checked
 ) -> None:
-    imsr = next(d.model for d in checked.dossiers if d.slug == IMSR)
+    imsr = next(d.model for d in checked.loaded if d.slug == IMSR)
     assert imsr is not None
     withdrawn = [
         c for _, ind in walk_indications(imsr) for c in ind.conclusions if not conclusion_stands(c)
@@ -164,9 +164,9 @@ def test_search_for_drgs_finds_the_neuromodulation_dossier(page: object, server:
 
 
 def test_imsr_letter_pdf_link_answers_with_a_pdf(
-    page: object, server: str, checked: CheckResult
+    page: object, server: str, checked: Checked
 ) -> None:
-    imsr = next(d.model for d in checked.dossiers if d.slug == IMSR)
+    imsr = next(d.model for d in checked.loaded if d.slug == IMSR)
     assert imsr is not None
     letter = imsr.letters[0]
     page.goto(urljoin(server, f"{IMSR}/"))  # type: ignore[attr-defined]

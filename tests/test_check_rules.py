@@ -49,7 +49,7 @@ def edited(*replacements: tuple[str, str], path: str = Y) -> Files:
 
 def findings(make_project: MakeProject, files: Files) -> list[Finding]:
     root = make_project(files)
-    return check(load_config(root)).findings
+    return list(check(load_config(root)).findings)
 
 
 def codes(found: list[Finding]) -> list[str]:

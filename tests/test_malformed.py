@@ -55,6 +55,15 @@ def put(path: str, content: str | bytes) -> Edit:
     return edit
 
 
+def copy(source: str, target: str) -> Edit:
+    """Add ``target`` with the content of ``source`` (as edited so far)."""
+
+    def edit(files: Files) -> None:
+        files[target] = files[source]
+
+    return edit
+
+
 def drop(path: str) -> Edit:
     def edit(files: Files) -> None:
         del files[path]
@@ -187,9 +196,88 @@ CASES: list[Case] = [
     Case(
         "directory-named-dossier-yaml",
         (drop(Y), put(f"{Y}/keep.txt", "")),
-        "yaml-syntax",
+        "missing-dossier-file",
+        file=BASE_DIR,
         line=0,
-        message="is a directory",
+        message="dossier folder 'base' has no dossier.yaml",
+    ),
+    # --- the dossiers folder: nothing vanishes in silence -------------------------------------
+    Case(
+        "misnamed-dossier-yml",
+        (copy(Y, "dossiers/tweede/dossier.yml"),),
+        "missing-dossier-file",
+        file="dossiers/tweede",
+        line=0,
+        message="dossier folder 'tweede' has no dossier.yaml",
+    ),
+    Case(
+        "stray-file-in-dossiers",
+        (put("dossiers/aantekeningen.txt", "losse notitie\n"),),
+        "stray-entry",
+        file="dossiers/aantekeningen.txt",
+        line=0,
+        message="is not a dossier folder",
+    ),
+    Case(
+        "reserved-folder-name",
+        (copy(Y, "dossiers/controle/dossier.yaml"), copy(L, "dossiers/controle/brief.md")),
+        "bad-folder-name",
+        file="dossiers/controle",
+        line=0,
+        message="cannot be called 'controle'",
+    ),
+    Case(
+        "markup-in-folder-name",
+        (
+            copy(Y, "dossiers/<img src=x onerror=alert(1)>/dossier.yaml"),
+            copy(L, "dossiers/<img src=x onerror=alert(1)>/brief.md"),
+        ),
+        "bad-folder-name",
+        file="dossiers/<img src=x onerror=alert(1)>",
+        line=0,
+        message="is not usable in a web address",
+    ),
+    # --- files outside the dossier --------------------------------------------------------------
+    Case(
+        "absolute-body-file",
+        (sub(Y, "body_file: brief.md", "body_file: /etc/hostname"),),
+        "outside-dossier",
+        at="/etc/hostname",
+        message="'/etc/hostname' is not a file inside the dossier folder",
+    ),
+    Case(
+        "parent-body-file",
+        (sub(Y, "body_file: brief.md", "body_file: ../../dossier.toml"),),
+        "outside-dossier",
+        at="../../dossier.toml",
+        message="is not a file inside the dossier folder",
+    ),
+    # --- prose that the build could not render -------------------------------------------------
+    Case(
+        "prose-unknown-rule",
+        (sub(L, "bespraken we de voorwaarden.", "bespraken we {{ rules['patients'] }}."),),
+        "prose-template",
+        file=L,
+        at="{{ rules['patients'] }}",
+        column=False,
+        message="patients",
+    ),
+    Case(
+        "prose-unknown-meeting",
+        (sub(L, "meeting('overleg-maart')", "meeting('overleg-mei')"),),
+        "prose-template",
+        file=L,
+        at="meeting('overleg-mei')",
+        column=False,
+        message="no meeting 'overleg-mei'",
+    ),
+    Case(
+        "raw-openxml-block",
+        (append(L, "\n```{=openxml}\n<w:fldSimple w:instr='INCLUDETEXT x'/>\n```\n"),),
+        "raw-markup",
+        file=L,
+        at="```{=openxml}",
+        message="raw '{=openxml}' markup in prose",
     ),
     Case(
         "unsupported-tag",

@@ -14,25 +14,25 @@ from tooling.config import load_config
 from tooling.dates import PartialDate
 from tooling.facts import coverage_on, indication_index
 from tooling.model import Dossier
-from tooling.pipeline import CheckResult, check
+from tooling.pipeline import Checked, check
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def checked() -> CheckResult:
+def checked() -> Checked:
     return check(load_config(REPO))
 
 
-def dossier(checked: CheckResult, slug: str) -> Dossier:
-    loaded = next(d for d in checked.dossiers if d.slug == slug)
+def dossier(checked: Checked, slug: str) -> Dossier:
+    loaded = next(d for d in checked.loaded if d.slug == slug)
     assert loaded.model is not None, loaded.findings
     return loaded.model
 
 
-def test_repository_checks_clean(checked: CheckResult) -> None:
+def test_repository_checks_clean(checked: Checked) -> None:
     assert not checked.errors, "\n".join(f.format() for f in checked.errors)
-    assert {d.slug for d in checked.dossiers} >= {
+    assert {d.slug for d in checked.loaded} >= {
         "imsr-chronische-pijn",
         "neuromodulatie-chronische-pijn",
         "injectie-denervatie-lage-rug",
@@ -40,7 +40,7 @@ def test_repository_checks_clean(checked: CheckResult) -> None:
     }
 
 
-def test_imsr_letter(checked: CheckResult) -> None:
+def test_imsr_letter(checked: Checked) -> None:
     imsr = dossier(checked, "imsr-chronische-pijn")
     (letter,) = imsr.letters
     assert letter.recipient.organisation == "Nederlandse Vereniging van Revalidatieartsen"
@@ -61,8 +61,8 @@ def test_imsr_letter(checked: CheckResult) -> None:
     )
 
 
-def test_imsr_conclusion_is_invalidated_by_retraction(checked: CheckResult) -> None:
-    loaded = next(d for d in checked.dossiers if d.slug == "imsr-chronische-pijn")
+def test_imsr_conclusion_is_invalidated_by_retraction(checked: Checked) -> None:
+    loaded = next(d for d in checked.loaded if d.slug == "imsr-chronische-pijn")
     imsr = dossier(checked, "imsr-chronische-pijn")
     index = indication_index(imsr)
     conclusion = index["chronische-pijn"].conclusions[0]
@@ -87,7 +87,7 @@ NEURO_REIMBURSED = {  # seed 000: "wordt vergoed voor de volgende aandoeningen",
 NEURO_NOT_REIMBURSED = 4  # seed 000: PHN, letsel, refractaire AP, PAV/ischemische pijn
 
 
-def test_neuromodulation_position(checked: CheckResult) -> None:
+def test_neuromodulation_position(checked: Checked) -> None:
     neuro = dossier(checked, "neuromodulatie-chronische-pijn")
     position = neuro.position
     assert position is not None and position.date == PartialDate(2019, 11, 12)
@@ -119,7 +119,7 @@ def test_neuromodulation_position(checked: CheckResult) -> None:
     assert position.transitional_arrangement is not None
 
 
-def test_neuromodulation_letter_names_the_eight_indications(checked: CheckResult) -> None:
+def test_neuromodulation_letter_names_the_eight_indications(checked: Checked) -> None:
     neuro = dossier(checked, "neuromodulatie-chronische-pijn")
     (letter,) = neuro.letters
     assert letter.audience == "parliament"
@@ -129,7 +129,7 @@ def test_neuromodulation_letter_names_the_eight_indications(checked: CheckResult
     assert any(m.date == PartialDate(2019, 6, 26) for m in letter.meetings)  # AO Pakketbeheer
 
 
-def test_injection_denervation_coverage_timeline(checked: CheckResult) -> None:
+def test_injection_denervation_coverage_timeline(checked: Checked) -> None:
     leaflet_dossier = dossier(checked, "injectie-denervatie-lage-rug")
     (indication,) = leaflet_dossier.indications
     day = PartialDate.parse
@@ -145,7 +145,7 @@ def test_injection_denervation_coverage_timeline(checked: CheckResult) -> None:
     assert rules["bezwaar-termijn"] == (6, "weken")
 
 
-def test_neuro_pain_faq(checked: CheckResult) -> None:
+def test_neuro_pain_faq(checked: Checked) -> None:
     faq_dossier = dossier(checked, "neuro-pain-faq")
     faq = faq_dossier.faq
     assert faq is not None and faq.date == PartialDate(2025, 9)

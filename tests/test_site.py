@@ -7,7 +7,6 @@ import io
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,44 +15,35 @@ import pytest
 from tooling.cli import main
 from tooling.config import Config, load_config
 from tooling.diagnostics import DossierError
-from tooling.publish import RenderResult, render_documents
-from tooling.site import RESERVED, generate_nav, generate_pages, run_mkdocs
+from tooling.engines.mkdocs import run_mkdocs
+from tooling.pipeline import Rendered, check, render
 
 ROOT = Path(__file__).resolve().parents[1]
 IMSR = "imsr-chronische-pijn"
 LETTER = "brief-vra-2025-05-07"
-ESSENTIALS = ("dossier.toml", "mkdocs.yml", "dossiers", "templates", "data")
-
-
-def project_config(root: Path = ROOT) -> Config:
-    """The project's configuration; without [retractions] while its CSV does not exist yet."""
-    config = load_config(root)
-    if config.retraction_db is not None and not config.retraction_db.is_file():
-        config = replace(config, retraction_db=None, retraction_snapshot_date="")
-    return config
 
 
 @pytest.fixture(scope="module")
 def config() -> Config:
-    return project_config()
+    return load_config(ROOT)
 
 
 @pytest.fixture(scope="module")
-def result(config: Config) -> RenderResult:
-    return render_documents(config)
+def result(config: Config) -> Rendered:
+    return render(check(config))
 
 
 @pytest.fixture(scope="module")
-def pages(result: RenderResult, config: Config) -> dict[str, str]:
-    return generate_pages(result, config)
+def pages(result: Rendered) -> dict[str, str]:
+    return dict(result.pages)
 
 
 # -- page generation ----------------------------------------------------------------------------
 
 
-def test_home_lists_every_dossier(result: RenderResult, pages: dict[str, str]) -> None:
+def test_home_lists_every_dossier(result: Rendered, pages: dict[str, str]) -> None:
     home = pages["index.md"]
-    for loaded in result.checked.dossiers:
+    for loaded in result.checked.loaded:
         assert loaded.model is not None
         assert f"]({loaded.slug}/index.md)" in home
         assert loaded.model.title in home
@@ -112,14 +102,14 @@ def test_document_pages_link_pdf_and_docx_and_warn(pages: dict[str, str]) -> Non
     assert "Geachte mevrouw Goossens" in letter
 
 
-def test_downloads_that_do_not_exist_are_not_linked(result: RenderResult, config: Config) -> None:
-    pages = generate_pages(result, config, downloads=lambda _path: False)
+def test_downloads_that_do_not_exist_are_not_linked(result: Rendered) -> None:
+    pages = render(result.checked, downloads=lambda _path: False).pages
     assert ".pdf)" not in "".join(pages.values())
     assert "dossier build" in pages[f"documenten/{IMSR}/{LETTER}.md"]
 
 
 def test_check_page_names_the_warnings_and_the_snapshot(
-    result: RenderResult, pages: dict[str, str]
+    result: Rendered, pages: dict[str, str]
 ) -> None:
     page = pages["controle.md"]
     for finding in result.checked.warnings:
@@ -132,10 +122,8 @@ def test_check_page_names_the_warnings_and_the_snapshot(
         assert "geen retractiedatabase" in page
 
 
-def test_generation_is_pure_and_nav_targets_exist(
-    result: RenderResult, config: Config, pages: dict[str, str]
-) -> None:
-    assert generate_pages(result, config) == pages
+def test_generation_is_pure_and_nav_targets_exist(result: Rendered, pages: dict[str, str]) -> None:
+    assert render(result.checked).pages == pages
 
     def targets(nav: Any) -> Iterator[str]:
         if isinstance(nav, str):
@@ -147,16 +135,8 @@ def test_generation_is_pure_and_nav_targets_exist(
             for value in nav.values():
                 yield from targets(value)
 
-    listed = list(targets(generate_nav(result, config)))
+    listed = list(targets(result.nav))
     assert sorted(listed) == sorted(pages)  # every page in the nav, once
-
-
-def test_reserved_dossier_name_is_refused(result: RenderResult, config: Config) -> None:
-    loaded = result.checked.dossiers[0]
-    renamed = replace(result.checked, dossiers=[replace(loaded, slug="documenten")])
-    with pytest.raises(DossierError, match="cannot be called 'documenten'"):
-        generate_pages(RenderResult(renamed, []), config)
-    assert "controle" in RESERVED
 
 
 def test_mkdocs_warnings_fail_the_build_with_a_message(tmp_path: Path) -> None:
@@ -173,22 +153,6 @@ def test_mkdocs_warnings_fail_the_build_with_a_message(tmp_path: Path) -> None:
 # -- `dossier build` end to end ---------------------------------------------------------------
 
 
-def copy_project(target: Path, source: Path = ROOT) -> Path:
-    """The files a build needs, copied; [retractions] dropped while its CSV is missing."""
-    target.mkdir(parents=True)
-    for name in ESSENTIALS:
-        path = source / name
-        if path.is_dir():
-            shutil.copytree(path, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-        elif path.is_file():
-            shutil.copy2(path, target / name)
-    config = load_config(target)
-    if config.retraction_db is not None and not config.retraction_db.is_file():
-        toml = (target / "dossier.toml").read_text(encoding="utf-8")
-        (target / "dossier.toml").write_text(toml.split("[retractions]", 1)[0], encoding="utf-8")
-    return target
-
-
 def run(args: list[str]) -> tuple[int, str]:
     """`dossier <args>` in-process; returns the exit code and stderr."""
     err = io.StringIO()
@@ -198,12 +162,9 @@ def run(args: list[str]) -> tuple[int, str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One project copy, built once: rendering the PDFs is the slow part."""
-    root = copy_project(tmp_path_factory.mktemp("build") / "project")
-    code, err = run(["--root", str(root), "build", "--quiet"])
-    assert code == 0, err
-    return root
+def built(built_site: Path) -> Path:
+    """The project that the shared `built_site` fixture built (its site in ``site/``)."""
+    return built_site.parent
 
 
 def test_build_writes_the_site(built: Path) -> None:
@@ -249,7 +210,7 @@ def test_failed_build_keeps_the_previous_site(built: Path, tmp_path: Path) -> No
 def test_a_failed_mkdocs_build_is_reported_and_keeps_the_previous_site(
     built: Path, tmp_path: Path
 ) -> None:
-    """MkDocs runs in a process of its own (tooling.mkdocs_process); its failure comes back."""
+    """MkDocs runs in a process of its own (tooling.engines.mkdocs); its failure comes back."""
     root = tmp_path / "project"
     shutil.copytree(built, root)
     before = (root / "site" / "index.html").read_bytes()
@@ -268,17 +229,17 @@ def test_a_failed_mkdocs_build_is_reported_and_keeps_the_previous_site(
 
 
 def test_mkdocs_process_builds_like_mkdocs_in_this_process(built: Path, tmp_path: Path) -> None:
-    from tooling.mkdocs_process import MkDocsProcess
-    from tooling.site import run_mkdocs
+    from tooling.engines import mkdocs as engine
 
     docs = tmp_path / "docs"
     (docs / "sub").mkdir(parents=True)
     (docs / "index.md").write_text("# Start\n\n[Verder](sub/verder.md)\n", encoding="utf-8")
     (docs / "sub" / "verder.md").write_text("# Verder\n", encoding="utf-8")
     nav = [{"Start": "index.md"}, {"Verder": "sub/verder.md"}]
-    with MkDocsProcess(built / "mkdocs.yml") as mkdocs:
-        assert mkdocs._process is not None and mkdocs._process.is_alive()
-        mkdocs.run(built / "mkdocs.yml", docs, tmp_path / "there", nav)
+    with engine.warm_up(built / "mkdocs.yml"):
+        assert engine._warm is not None and engine._warm._process is not None
+        assert engine._warm._process.is_alive()
+        engine.build(built / "mkdocs.yml", docs, tmp_path / "there", nav)
     run_mkdocs(built / "mkdocs.yml", docs, tmp_path / "here", nav)
     for page in ("index.html", "sub/verder/index.html"):
         assert (tmp_path / "there" / page).read_bytes() == (tmp_path / "here" / page).read_bytes()

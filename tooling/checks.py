@@ -7,7 +7,7 @@ the source of `docs/checks.md` (``dossier rules``), so the documentation cannot 
 from __future__ import annotations
 
 import itertools
-from collections import Counter
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -21,6 +21,7 @@ from tooling.facts import (
 )
 from tooling.load import LoadedDossier
 from tooling.model import CoveragePeriod, Dossier
+from tooling.prose import RenderedProse, render_dossier_prose
 
 CheckFunction = Callable[[LoadedDossier, Dossier], Iterable[Finding]]
 
@@ -74,6 +75,36 @@ LOADER_RULES: list[tuple[str, Severity, str]] = [
         "Retraction fields in BibTeX must use known natures and ISO dates.",
     ),
     ("bib-bad-doi", Severity.ERROR, "A DOI field must hold a DOI, or retraction lookups miss it."),
+    (
+        "stray-entry",
+        Severity.ERROR,
+        "Every entry of the dossiers folder is a dossier folder; anything else would vanish "
+        "from the site in silence.",
+    ),
+    (
+        "missing-dossier-file",
+        Severity.ERROR,
+        "A folder in the dossiers folder needs a dossier.yaml (not dossier.yml), or the "
+        "dossier would vanish from the site in silence.",
+    ),
+    (
+        "bad-folder-name",
+        Severity.ERROR,
+        "A dossier folder's name becomes part of web addresses: lower-case letters, digits "
+        "and hyphens, and none of the site's own folder names.",
+    ),
+    (
+        "outside-dossier",
+        Severity.ERROR,
+        "A dossier reads only files inside its own folder: no absolute paths, no '..', no "
+        "links that lead out, so nothing outside the project can be published.",
+    ),
+    (
+        "prose-template",
+        Severity.ERROR,
+        "Prose that quotes the dossier ({{ rules['x'] }}, since(...)) must render: the check "
+        "renders it as the build will, so a mistake is found here and not at build time.",
+    ),
 ]
 
 
@@ -85,6 +116,23 @@ def rule(code: str, severity: Severity, rationale: str) -> Callable[[CheckFuncti
         return function
 
     return register
+
+
+def check_dossier(
+    dossier: LoadedDossier, language: str
+) -> tuple[RenderedProse | None, list[Finding]]:
+    """Everything the check finds in one loaded dossier, and its prose rendered for the build.
+
+    The loader's findings, the prose rendered as the build renders it (so a template mistake
+    is found here), and every rule.
+    """
+    findings = list(dossier.findings)
+    if dossier.model is None:
+        return None, findings
+    prose, found = render_dossier_prose(dossier, language)
+    findings.extend(found)
+    findings.extend(run_checks(dossier))
+    return prose, findings
 
 
 def run_checks(dossier: LoadedDossier) -> list[Finding]:
@@ -515,6 +563,51 @@ def check_date_order(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                 )
 
 
-def count_codes(findings: Iterable[Finding]) -> Counter[str]:
-    """How many findings each code produced."""
-    return Counter(f.code for f in findings)
+_IMAGE = re.compile(r"!\[[^\]]*\]\(")
+
+
+@rule(
+    "raw-markup",
+    Severity.ERROR,
+    "Prose is Markdown only: raw blocks for other formats ({=openxml}, {=typst}, {=html}, "
+    "{=latex}) and images would bypass the escaping of every output (a Word field that reads "
+    "a file, script in the site), so they are refused.",
+)
+def check_raw_markup(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    from tooling.html_safety import raw_format_blocks
+    from tooling.load import inline_prose
+
+    texts: list[tuple[str, Callable[[int, int], Location]]] = []
+    for path, text in inline_prose(m):
+        if text and ("{=" in text or "![" in text):
+            texts.append((text, _fixed(d.locate(path))))
+    for body in d.prose.values():
+        texts.append((body.text, _in_file(body.display)))
+    for text, place in texts:
+        if "{=" in text:
+            for line, column, fmt in raw_format_blocks(text):
+                yield _finding(
+                    "raw-markup",
+                    f"raw '{{={fmt}}}' markup in prose",
+                    place(line, column),
+                    hint="write plain Markdown; the toolkit makes every format from it",
+                )
+        for match in _IMAGE.finditer(text):
+            line = text.count("\n", 0, match.start()) + 1
+            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            yield _finding(
+                "raw-markup",
+                "an image in prose",
+                place(line, column),
+                hint="images are not supported in dossier prose yet; describe it in words",
+            )
+
+
+def _fixed(location: Location) -> Callable[[int, int], Location]:
+    """A place for text inside dossier.yaml: the value's own location."""
+    return lambda _line, _column: location
+
+
+def _in_file(display: str) -> Callable[[int, int], Location]:
+    """A place for text that is a whole file: its line and column."""
+    return lambda line, column: Location(display, line, column)

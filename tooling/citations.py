@@ -8,7 +8,7 @@ per site page; see docs/citations.md for the measurement behind this choice.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from tooling.bibliography import Reference
@@ -126,17 +126,43 @@ def flag_badge(flag: Notice, language: str = "nl") -> str:
     return f"**{label}**{date}{reason}"
 
 
+def cited_keys(markdown: str) -> list[str]:
+    """The keys of every ``[@key]`` citation, in order of appearance (with repeats)."""
+    return [
+        key.group(1)
+        for group in _CITATION_GROUP.finditer(markdown)
+        for key in _CITATION_KEY.finditer(group.group(1))
+    ]
+
+
+def first_appearance(texts: Iterable[str], then: Iterable[str] = ()) -> dict[str, int]:
+    """Citation numbers of a dossier: by first appearance in ``texts``, then ``then``.
+
+    ``texts`` are the dossier's documents in their order (the position first), so the
+    position reads [1], [2], [3]...; a reference cited only outside the documents (on a site
+    page) gets a number after them. Every document and page of the dossier uses these
+    numbers, so a reference has one number wherever a reader meets it.
+    """
+    numbers: dict[str, int] = {}
+    for text in texts:
+        for key in cited_keys(text):
+            numbers.setdefault(key, len(numbers) + 1)
+    for key in then:
+        numbers.setdefault(key, len(numbers) + 1)
+    return numbers
+
+
 def reference_list(
-    order: Sequence[str],
+    numbers: Mapping[str, int],
+    keys: Iterable[str],
     references: Mapping[str, Reference],
     flags: Mapping[str, Notice],
     language: str = "nl",
 ) -> str:
-    """A numbered Markdown list of the references in citation order."""
+    """The references ``keys`` as Markdown paragraphs, each with its dossier-wide number."""
     lines = []
-    for number, key in enumerate(order, start=1):
+    for key in sorted(set(keys), key=lambda k: numbers[k]):
         ref = references.get(key)
-        if ref is None:
-            continue
-        lines.append(f"{number}. {format_reference(ref, flags.get(key), language)}")
-    return "\n".join(lines)
+        if ref is not None:
+            lines.append(f"\\[{numbers[key]}\\] {format_reference(ref, flags.get(key), language)}")
+    return "\n\n".join(lines)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from tooling import scaffold
 from tooling.config import Config, load_config
-from tooling.diagnostics import DossierError, findings_to_json
+from tooling.diagnostics import DossierError, Finding, findings_to_json
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -35,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="*", type=Path, help="dossier folders (default: all)")
     check.add_argument("--format", choices=["text", "json"], default="text")
     check.add_argument("--quiet", action="store_true", help="print errors only")
+    check.add_argument(
+        "--all",
+        action="store_true",
+        help=f"print every finding (default: the first {PER_CODE} of each code, then a count)",
+    )
 
     schema = verbs.add_parser("schema", help="write the JSON Schema of dossier.yaml")
     schema.add_argument(
@@ -70,6 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DossierError as exc:
         print(f"dossier: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except OSError as exc:  # the disk is full, a folder is read-only: no traceback for that
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"dossier: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print("dossier: interrupted", file=sys.stderr)
         return 130
@@ -101,18 +113,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.verb == "check":
         return _check(config, args)
-    if args.verb == "render":
-        from tooling.publish import render_command
-
-        return render_command(config, args)
-    if args.verb == "build":
-        from tooling.mkdocs_process import MkDocsProcess
-
-        # First of all, so that MkDocs loads on the other core while the dossiers are checked.
-        with MkDocsProcess(config.root / "mkdocs.yml") as mkdocs:
-            from tooling.publish import build_command
-
-            return build_command(config, args, mkdocs=mkdocs)
+    if args.verb in ("render", "build"):
+        return _build(config, args, site=args.verb == "build")
     raise AssertionError(args.verb)  # argparse only lets known verbs through
 
 
@@ -122,14 +124,54 @@ def _check(config: Config, args: argparse.Namespace) -> int:
     result = check(config, args.paths, keep=False)  # findings and counts are all it prints
     summary = result.summary()
     if args.format == "json":
-        print(findings_to_json(result.findings, summary))
+        print(findings_to_json(list(result.findings), summary))
     else:
-        for finding in result.findings:
-            if args.quiet and finding not in result.errors:
-                continue
-            print(finding.format())
+        shown = result.errors if args.quiet else list(result.findings)
+        print_findings(shown, sys.stdout, limit=None if args.all else PER_CODE)
         print(summary_line(summary))
-    return EXIT_ERRORS if result.errors else EXIT_OK
+    return EXIT_OK if result.ok else EXIT_ERRORS
+
+
+def _build(config: Config, args: argparse.Namespace, *, site: bool) -> int:
+    from tooling.pipeline import Checked, build
+
+    started = time.perf_counter()
+
+    def progress(text: str) -> None:
+        if not args.quiet:
+            print(f"[{time.perf_counter() - started:5.1f}s] {text}", file=sys.stderr, flush=True)
+
+    result = build(config, args.paths, args.output, site=site, jobs=args.jobs, progress=progress)
+    if isinstance(result, Checked):
+        print_findings(result.errors, sys.stderr, limit=PER_CODE)
+        print(
+            f"dossier: stopped: the check found {_count(len(result.errors), 'error')}; "
+            "nothing was written",
+            file=sys.stderr,
+        )
+        return EXIT_ERRORS
+    return EXIT_OK
+
+
+PER_CODE = 50
+"""Findings of one code printed in full; the rest are counted (`dossier check --all` prints all)."""
+
+
+def print_findings(findings: Sequence[Finding], stream: TextIO, *, limit: int | None) -> None:
+    """Print findings one a line; beyond ``limit`` of one code, only how many more there are."""
+    seen: Counter[str] = Counter()
+    for finding in findings:
+        seen[finding.code] += 1
+        if limit is None or seen[finding.code] <= limit:
+            print(finding.format(), file=stream)
+    if limit is not None:
+        for code, total in sorted(seen.items()):
+            if total > limit:
+                print(
+                    f"... and {total - limit} more '{code}' findings ({total} in all; "
+                    "`dossier check --all` lists every one)",
+                    file=stream,
+                )
 
 
 def summary_line(summary: dict[str, object]) -> str:

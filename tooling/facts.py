@@ -7,7 +7,7 @@ what an indication's coverage was on a date, because both ask these functions.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from tooling.dates import PartialDate
@@ -174,3 +174,82 @@ def split_by_coverage(
         else:
             covered.append(unit)
     return covered, uncovered, other
+
+
+@dataclass(frozen=True)
+class RevisedConclusion:
+    """A conclusion with a recorded revision: fallen (invalidated, revised) or being reassessed."""
+
+    indication: Indication
+    conclusion: Conclusion
+
+    @property
+    def stands(self) -> bool:
+        return conclusion_stands(self.conclusion)
+
+
+def revised_conclusions(dossier: Dossier) -> list[RevisedConclusion]:
+    """Every conclusion with a revision, in dossier order."""
+    return [
+        RevisedConclusion(indication, conclusion)
+        for _, indication in walk_indications(dossier)
+        for conclusion in indication.conclusions
+        if conclusion.revision is not None
+    ]
+
+
+NOTICE_IN_TEXT = frozenset({"position"})
+"""Kinds of documents whose own text carries the notice about a fallen conclusion.
+
+The position is the standing text of a dossier: every output of it (Markdown, PDF, DOCX,
+its site page) says that a conclusion has fallen. A letter, an addendum, an FAQ or a leaflet
+stays as it was issued: its PDF and DOCX are unchanged, and its site page shows the notice
+beside the document. `notices` decides which revisions a document is concerned by.
+"""
+
+
+def notices(dossier: Dossier, named_indications: Iterable[str] = ()) -> list[RevisedConclusion]:
+    """The revised conclusions a document is concerned by.
+
+    A document that names indications (a letter, a leaflet) is concerned by revisions of
+    those indications, their parents and their subgroups; one that names none covers the
+    whole dossier.
+    """
+    revised = revised_conclusions(dossier)
+    named = set(named_indications)
+    if not named:
+        return revised
+    related: set[str] = set()
+    for path, indication in walk_indications(dossier):
+        if indication.id in named:
+            related.update(_lineage_ids(dossier, path))
+    return [r for r in revised if r.indication.id in related]
+
+
+def _lineage_ids(dossier: Dossier, path: IndicationPath) -> set[str]:
+    """Ids of the indication at ``path``, its ancestors and all its subgroups."""
+    ids: set[str] = set()
+    node: Indication | None = None
+    for depth in range(2, len(path) + 1, 2):
+        node = dossier.indications[int(path[1])] if depth == 2 else node
+        if depth > 2 and node is not None:
+            node = node.subgroups[int(path[depth - 1])]
+        if node is not None:
+            ids.add(node.id)
+    stack = list(node.subgroups) if node is not None else []
+    while stack:
+        child = stack.pop()
+        ids.add(child.id)
+        stack.extend(child.subgroups)
+    return ids
+
+
+def named_indications(dossier: Dossier, kind: str, ident: str) -> tuple[str, ...]:
+    """The indications a document names: a letter's list, a leaflet's indication; else none."""
+    if kind == "letter":
+        letter = next((x for x in dossier.letters if x.id == ident), None)
+        return tuple(letter.indications) if letter else ()
+    if kind == "leaflet":
+        leaflet = next((x for x in dossier.leaflets if x.id == ident), None)
+        return (leaflet.indication,) if leaflet and leaflet.indication else ()
+    return ()

@@ -23,6 +23,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "verdict.short.does_not_meet": "voldoet niet",
         "verdict.short.insufficient_evidence": "onvoldoende bewijs",
         "verdict.short.pending": "in beoordeling",
+        "list.and": "en",
         "coverage.insured": "Vergoed",
         "coverage.not_insured": "Niet vergoed",
         "coverage.conditional": "Voorwaardelijk vergoed",
@@ -207,3 +208,10 @@ def message(key: str, language: str = "nl", **values: object) -> str:
     """The text for ``key`` in ``language``, with ``{placeholders}`` filled in."""
     text = MESSAGES[language][key]
     return text.format(**values) if values else text
+
+
+def join_list(items: list[str], language: str = "nl") -> str:
+    """'A', 'A en B', 'A, B en C': a list in running text."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {message('list.and', language)} " + items[-1]

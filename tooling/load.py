@@ -6,8 +6,9 @@ broken dossier does not hide the problems of the others.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -35,21 +36,34 @@ class Citation:
     location: Location
 
 
-@dataclass
+@dataclass(frozen=True)
+class Prose:
+    """A Markdown file of a dossier (a letter's or the position's body), as written."""
+
+    body_file: str  # exactly as dossier.yaml names it
+    display: str  # its path as the user sees it
+    text: str
+
+
+@dataclass(frozen=True)
 class LoadedDossier:
-    """One dossier as read from disk: the model (when valid) and everything around it."""
+    """One dossier as read from disk: the model (when valid) and everything around it.
+
+    Frozen: looking references up in the retraction database gives a new value
+    (`flag_references`), so no stage changes what an earlier one produced.
+    """
 
     slug: str
     directory: Path
     yaml_path: str
     model: Dossier | None = None
     source: SourceMap | None = None
-    references: dict[str, Reference] = field(default_factory=dict)
+    references: Mapping[str, Reference] = field(default_factory=dict)
     bib_path: str = ""
-    prose: dict[str, str] = field(default_factory=dict)  # display path -> text
-    citations: list[Citation] = field(default_factory=list)
-    flags: dict[str, Notice] = field(default_factory=dict)  # key -> notice in force
-    findings: list[Finding] = field(default_factory=list)
+    prose: Mapping[str, Prose] = field(default_factory=dict)  # body_file -> its text
+    citations: tuple[Citation, ...] = ()
+    flags: Mapping[str, Notice] = field(default_factory=dict)  # key -> notice in force
+    findings: tuple[Finding, ...] = ()
 
     def locate(self, path: Sequence[str | int], *, key: bool = False) -> Location:
         """Where a value of dossier.yaml stands (first line when unknown)."""
@@ -58,32 +72,107 @@ class LoadedDossier:
         return self.source.locate(path, key=key)
 
 
-def discover(config: Config, paths: Iterable[Path] = ()) -> list[Path]:
-    """Dossier directories: those named, or every folder with a dossier.yaml in the project."""
+def discover(config: Config, paths: Iterable[Path] = ()) -> tuple[list[Path], list[Finding]]:
+    """Dossier folders: those named, or every folder in the project's dossiers folder.
+
+    Nothing is skipped in silence: an entry of the dossiers folder that is not a folder with
+    a dossier.yaml (a stray file, a misnamed dossier.yml, an empty folder, a name the site
+    cannot use) is a finding. Names starting with a dot (.gitkeep, .DS_Store) are not
+    entries. A path named on the command line that is no dossier is unusable input.
+    """
     chosen = list(paths)
-    if not chosen:
-        if not config.dossiers_dir.is_dir():
-            raise DossierError(
-                "no dossiers folder",
-                Location(config.display(config.dossiers_dir)),
-                hint="create it with `dossier new <slug>` or set [project] dossiers in dossier.toml",
+    if chosen:
+        found: list[Path] = []
+        for path in chosen:
+            if path.is_file() and path.name == DOSSIER_FILE:
+                found.append(path.parent)
+            elif (path / DOSSIER_FILE).is_file():
+                found.append(path)
+            elif path.is_dir() and path.resolve() == config.dossiers_dir.resolve():
+                return discover(config)
+            else:
+                raise DossierError(
+                    f"no {DOSSIER_FILE} here",
+                    Location(str(path)),
+                    hint="name a dossier folder or its dossier.yaml",
+                )
+        return found, [f for p in found for f in _folder_name_findings(p, config)]
+    if not config.dossiers_dir.is_dir():
+        raise DossierError(
+            "no dossiers folder",
+            Location(config.display(config.dossiers_dir)),
+            hint="create it with `dossier new <slug>` or set [project] dossiers in dossier.toml",
+        )
+    directories: list[Path] = []
+    findings: list[Finding] = []
+    for entry in sorted(config.dossiers_dir.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        where = Location(config.display(entry))
+        if not entry.is_dir() or entry.is_symlink():
+            findings.append(
+                Finding(
+                    "stray-entry",
+                    Severity.ERROR,
+                    f"'{entry.name}' in the dossiers folder is not a dossier folder",
+                    where,
+                    hint=f"each entry of {config.display(config.dossiers_dir)} must be a "
+                    f"folder with a {DOSSIER_FILE}; move other files elsewhere",
+                )
             )
-        return sorted(p.parent for p in config.dossiers_dir.glob(f"*/{DOSSIER_FILE}"))
-    found: list[Path] = []
-    for path in chosen:
-        if path.is_file() and path.name == DOSSIER_FILE:
-            found.append(path.parent)
-        elif (path / DOSSIER_FILE).exists():
-            found.append(path)
-        elif path.is_dir() and any(path.glob(f"*/{DOSSIER_FILE}")):
-            found.extend(sorted(p.parent for p in path.glob(f"*/{DOSSIER_FILE}")))
+        elif not (entry / DOSSIER_FILE).is_file():
+            near = [n for n in _NEAR_MISSES if (entry / n).exists()]
+            hint = (
+                f"rename {near[0]} to {DOSSIER_FILE}"
+                if near
+                else f"add a {DOSSIER_FILE} (`dossier new <slug>` makes one) or remove the folder"
+            )
+            findings.append(
+                Finding(
+                    "missing-dossier-file",
+                    Severity.ERROR,
+                    f"dossier folder '{entry.name}' has no {DOSSIER_FILE}",
+                    where,
+                    hint=hint,
+                )
+            )
         else:
-            raise DossierError(
-                f"no {DOSSIER_FILE} here",
-                Location(str(path)),
-                hint="name a dossier folder or its dossier.yaml",
+            findings.extend(_folder_name_findings(entry, config))
+            directories.append(entry)
+    return directories, findings
+
+
+_NEAR_MISSES = ("dossier.yml", "Dossier.yaml", "dossier.YAML", "dossier.yaml.txt", "dossier.json")
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
+"""What a dossier folder may be called: it becomes part of every page's address."""
+
+
+def _folder_name_findings(directory: Path, config: Config) -> list[Finding]:
+    from tooling.site.paths import RESERVED
+
+    name = directory.name
+    where = Location(config.display(directory))
+    if not SLUG.match(name):
+        return [
+            Finding(
+                "bad-folder-name",
+                Severity.ERROR,
+                f"dossier folder name {name!r} is not usable in a web address",
+                where,
+                hint="use lower-case letters, digits and hyphens, e.g. 'imsr-chronische-pijn'",
             )
-    return found
+        ]
+    if name in RESERVED:
+        return [
+            Finding(
+                "bad-folder-name",
+                Severity.ERROR,
+                f"a dossier folder cannot be called '{name}': the site uses that name",
+                where,
+                hint=f"rename the folder; reserved names: {', '.join(sorted(RESERVED))}",
+            )
+        ]
+    return []
 
 
 def load_dossier(directory: Path, config: Config, db: RetractionDatabase | None) -> LoadedDossier:
@@ -93,32 +182,44 @@ def load_dossier(directory: Path, config: Config, db: RetractionDatabase | None)
     that later (a helper process loads dossiers while the retraction database is read).
     """
     yaml_file = directory / DOSSIER_FILE
-    loaded = LoadedDossier(directory.name, directory, config.display(yaml_file))
+    yaml_path = config.display(yaml_file)
+    empty = LoadedDossier(directory.name, directory, yaml_path)
+    if inside(directory, DOSSIER_FILE) is None:
+        finding = _outside(DOSSIER_FILE, directory, config, Location(yaml_path))
+        return replace(empty, findings=(finding,))
     try:
-        data, loaded.source = load_yaml(read_text(yaml_file, loaded.yaml_path), loaded.yaml_path)
+        data, source = load_yaml(read_text(yaml_file, yaml_path), yaml_path)
     except YamlError as exc:
-        loaded.findings.append(Finding("yaml-syntax", Severity.ERROR, exc.message, exc.location))
-        return loaded
-    if not isinstance(data, dict):
-        loaded.findings.append(
-            Finding(
-                "schema-type",
-                Severity.ERROR,
-                "dossier.yaml must be a mapping of keys to values",
-                Location(loaded.yaml_path, 1, 1),
-            )
+        return replace(
+            empty, findings=(Finding("yaml-syntax", Severity.ERROR, exc.message, exc.location),)
         )
-        return loaded
+    loaded = replace(empty, source=source)
+    if not isinstance(data, dict):
+        finding = Finding(
+            "schema-type",
+            Severity.ERROR,
+            "dossier.yaml must be a mapping of keys to values",
+            Location(yaml_path, 1, 1),
+        )
+        return replace(loaded, findings=(finding,))
     try:
-        loaded.model = Dossier.model_validate(data)
+        model = Dossier.model_validate(data)
     except ValidationError as exc:
-        loaded.findings.extend(_schema_findings(exc, loaded))
-        return loaded
-    _load_references(loaded, config)
-    if db is not None:
-        flag_references(loaded, db)
-    _load_prose(loaded, config)
-    return loaded
+        return replace(loaded, findings=tuple(_schema_findings(exc, loaded)))
+    loaded = replace(loaded, model=model)
+    findings: list[Finding] = []
+    bib_path, references = _load_references(directory, config, findings)
+    prose = _load_prose(loaded, config, findings)
+    citations = _find_all_citations(loaded, prose)
+    loaded = replace(
+        loaded,
+        references=references,
+        bib_path=bib_path,
+        prose=prose,
+        citations=citations,
+        findings=tuple(findings),
+    )
+    return loaded if db is None else flag_references(loaded, db)
 
 
 def _schema_findings(exc: ValidationError, loaded: LoadedDossier) -> list[Finding]:
@@ -157,47 +258,99 @@ def _schema_findings(exc: ValidationError, loaded: LoadedDossier) -> list[Findin
     return findings
 
 
-def _load_references(loaded: LoadedDossier, config: Config) -> None:
-    bib = loaded.directory / BIB_FILE
-    loaded.bib_path = config.display(bib)
-    if not bib.exists():
-        return
+def inside(directory: Path, name: str) -> Path | None:
+    """The regular file ``name`` below ``directory``, or None when it would leave the folder.
+
+    Symbolic links are followed first: a link to /etc/passwd or /proc/self/environ inside a
+    dossier folder is as far outside as the path itself. Only regular files are read (a FIFO
+    would block the build forever).
+    """
+    if not name or "\0" in name or Path(name).is_absolute():
+        return None
+    base = directory.resolve()
+    candidate = base / name
+    if not Path(os.path.normpath(candidate)).is_relative_to(base):
+        return None
     try:
-        text = read_text(bib, loaded.bib_path)
+        target = candidate.resolve(strict=True)
+    except FileNotFoundError:  # missing (reported as such), unless a dangling link
+        return None if candidate.is_symlink() else candidate
+    except (OSError, RuntimeError):  # a loop of links, or unreadable
+        return None
+    if not target.is_relative_to(base) or not target.is_file():
+        return None
+    return target
+
+
+def _outside(name: str, directory: Path, config: Config, where: Location) -> Finding:
+    return Finding(
+        "outside-dossier",
+        Severity.ERROR,
+        f"'{name}' is not a file inside the dossier folder",
+        where,
+        hint=f"files a dossier uses must lie in {config.display(directory)} "
+        "(no absolute paths, no '..', no links that lead out of the folder)",
+    )
+
+
+def _load_references(
+    directory: Path, config: Config, findings: list[Finding]
+) -> tuple[str, dict[str, Reference]]:
+    bib = directory / BIB_FILE
+    bib_path = config.display(bib)
+    if not bib.exists() and not bib.is_symlink():
+        return bib_path, {}
+    target = inside(directory, BIB_FILE)
+    if target is None or not target.exists():
+        findings.append(_outside(BIB_FILE, directory, config, Location(bib_path)))
+        return bib_path, {}
+    try:
+        text = read_text(target, bib_path)
     except YamlError as exc:
-        loaded.findings.append(
-            Finding("unreadable-file", Severity.ERROR, exc.message, exc.location)
-        )
-        return
-    loaded.references, findings = parse_bibliography(text, loaded.bib_path)
-    loaded.findings.extend(findings)
+        findings.append(Finding("unreadable-file", Severity.ERROR, exc.message, exc.location))
+        return bib_path, {}
+    references, found = parse_bibliography(text, bib_path)
+    findings.extend(found)
+    return bib_path, references
 
 
-def flag_references(loaded: LoadedDossier, db: RetractionDatabase) -> None:
-    """Record the notice in force for every reference (from its entry or the database)."""
+def flag_references(loaded: LoadedDossier, db: RetractionDatabase) -> LoadedDossier:
+    """The dossier with the notice in force for every reference (its entry or the database)."""
+    flags: dict[str, Notice] = {}
     for key, reference in loaded.references.items():
         notices: list[Notice] = list(reference.notices)
         if reference.doi:
             notices.extend(db.notices(reference.doi))
         notice = current_notice(notices)
         if notice is not None:
-            loaded.flags[key] = notice
+            flags[key] = notice
+    return replace(loaded, flags=flags)
 
 
-def _load_prose(loaded: LoadedDossier, config: Config) -> None:
-    assert loaded.model is not None
-    model = loaded.model
+def body_files(model: Dossier) -> list[tuple[str, tuple[str | int, ...]]]:
+    """Every Markdown file dossier.yaml names, with the path of the key that names it."""
     files: list[tuple[str, tuple[str | int, ...]]] = []
     if model.position and model.position.body_file:
         files.append((model.position.body_file, ("position", "body_file")))
     files.extend(
         (letter.body_file, ("letters", i, "body_file")) for i, letter in enumerate(model.letters)
     )
-    for name, path in files:
-        target = loaded.directory / name
-        display = config.display(target)
+    return files
+
+
+def _load_prose(loaded: LoadedDossier, config: Config, findings: list[Finding]) -> dict[str, Prose]:
+    assert loaded.model is not None
+    prose: dict[str, Prose] = {}
+    for name, path in body_files(loaded.model):
+        if name in prose:
+            continue
+        target = inside(loaded.directory, name)
+        display = config.display(loaded.directory / name)
+        if target is None:
+            findings.append(_outside(name, loaded.directory, config, loaded.locate(path)))
+            continue
         if not target.is_file():
-            loaded.findings.append(
+            findings.append(
                 Finding(
                     "missing-file",
                     Severity.ERROR,
@@ -208,20 +361,25 @@ def _load_prose(loaded: LoadedDossier, config: Config) -> None:
             )
             continue
         try:
-            loaded.prose[display] = read_text(target, display)
+            prose[name] = Prose(name, display, read_text(target, display))
         except YamlError as exc:
-            loaded.findings.append(
-                Finding("unreadable-file", Severity.ERROR, exc.message, exc.location)
-            )
-    for display, text in loaded.prose.items():
-        loaded.citations.extend(find_citations(text, display))
-    for path, text in _inline_prose(model):
+            findings.append(Finding("unreadable-file", Severity.ERROR, exc.message, exc.location))
+    return prose
+
+
+def _find_all_citations(loaded: LoadedDossier, prose: Mapping[str, Prose]) -> tuple[Citation, ...]:
+    assert loaded.model is not None
+    citations: list[Citation] = []
+    for body in prose.values():
+        citations.extend(find_citations(body.text, body.display))
+    for path, text in inline_prose(loaded.model):
         if not text or "@" not in text:
             continue
         cited = find_citations(text, loaded.yaml_path)
         if cited:  # the place is looked up only for text that cites
             location = loaded.locate(path)
-            loaded.citations.extend(Citation(c.key, location) for c in cited)
+            citations.extend(Citation(c.key, location) for c in cited)
+    return tuple(citations)
 
 
 def find_citations(text: str, display: str) -> list[Citation]:
@@ -235,7 +393,7 @@ def find_citations(text: str, display: str) -> list[Citation]:
     return found
 
 
-def _inline_prose(model: Dossier) -> Iterable[tuple[tuple[str | int, ...], str]]:
+def inline_prose(model: Dossier) -> Iterable[tuple[tuple[str | int, ...], str]]:
     """Markdown strings inside dossier.yaml that may cite references."""
     yield ("summary",), model.summary
     yield ("intervention", "description"), model.intervention.description

@@ -26,7 +26,7 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 from tooling.config import Config, load_config
-from tooling.diagnostics import CheckFailed, DossierError
+from tooling.diagnostics import DossierError
 from tooling.html_safety import active_markup, add_csp, sanitize_html
 from tooling.i18n import message
 
@@ -67,28 +67,36 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         if self.pages_on_disk:
             return None
-        from tooling.publish import render_documents
-        from tooling.site import generate_nav, generate_pages
+        from tooling import pipeline
 
         assert self.project is not None
         try:
-            result = render_documents(self.project)
-            downloads = self._downloads(result, config)
-            pages = generate_pages(result, self.project, downloads=downloads.__contains__)
-        except (CheckFailed, DossierError) as exc:
+            checked = pipeline.check(self.project)
+            if checked.ok:
+                downloads = self._downloads(checked)
+                rendered = pipeline.render(checked, downloads=downloads.__contains__)
+                self._write_documents(rendered, downloads)
+                problem = ""
+            else:
+                problem = f"the check found {len(checked.errors)} error(s):\n" + "\n".join(
+                    f.format() for f in checked.errors
+                )
+                lines = [f.format() for f in checked.errors]
+        except DossierError as exc:
+            problem, lines = str(exc), [str(exc)]
+        if problem:
             if self.command != "serve":
-                raise PluginError(f"dossiers: {_describe(exc)}") from None
-            log.error(
-                f"dossiers: {_describe(exc)}"
-            )  # keep serving: show the problem in the browser
-            pages, downloads = {"index.md": _failure_page(exc, self.project.language)}, {}
-            result = None
-        for path, text in pages.items():
+                raise PluginError(f"dossiers: {problem}")
+            log.error(f"dossiers: {problem}")  # keep serving: show the problem in the browser
+            _replace(files, File.generated(config, "index.md", content=_failure_page(lines)))
+            return files
+        for path, text in rendered.pages.items():
             _replace(files, File.generated(config, path, content=text))
         for path, source in downloads.items():
-            _replace(files, File.generated(config, path, abs_src_path=str(source)))
-        if config.nav is None and result is not None:
-            config.nav = generate_nav(result, self.project)
+            if source.is_file():
+                _replace(files, File.generated(config, path, abs_src_path=str(source)))
+        if config.nav is None:
+            config.nav = rendered.nav
         return files
 
     def on_serve(self, server: Any, /, *, config: MkDocsConfig, builder: Any) -> Any:
@@ -142,27 +150,46 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
     def on_build_error(self, *, error: Exception) -> None:
         self._cleanup()
 
-    def _downloads(self, result: Any, config: MkDocsConfig) -> dict[str, Path]:
-        """Download path in the site -> file: rendered now (`mkdocs build`) or from the last build."""
-        from tooling.publish import write_documents
-        from tooling.site import DOCUMENTS, download_path
+    def _downloads(self, checked: Any) -> dict[str, Path]:
+        """Download path in the site -> file: made now (`mkdocs build`) or by the last build.
+
+        `mkdocs serve` links the PDF and DOCX files that the last `dossier build` left in the
+        site folder: making them costs about half a second per document, too slow for every
+        save.
+        """
+        from tooling.documents import document_ids
+        from tooling.site.paths import DOCUMENTS, download_path
 
         assert self.project is not None
         if self.command == "build":
             self._cleanup()
             self._documents = tempfile.TemporaryDirectory(prefix="dossier-documents-")
             source = Path(self._documents.name)
-            write_documents(result, source, self.project)
         else:
             source = self.project.site_dir / DOCUMENTS
         found: dict[str, Path] = {}
-        for doc in result.documents:
-            for extension in ("pdf", "docx"):
-                path = download_path(doc, extension)
-                file = source / path.removeprefix(f"{DOCUMENTS}/")
-                if file.is_file():
-                    found[path] = file
+        for dossier in checked.dossiers:
+            model = dossier.loaded.model
+            for ident in document_ids(model) if model is not None else ():
+                for extension in ("pdf", "docx"):
+                    path = download_path(dossier.loaded.slug, ident, extension)
+                    file = source / path.removeprefix(f"{DOCUMENTS}/")
+                    if self.command == "build" or file.is_file():
+                        found[path] = file
         return found
+
+    def _write_documents(self, rendered: Any, downloads: dict[str, Path]) -> None:
+        """`mkdocs build`: make every PDF and DOCX now, as `dossier build` does."""
+        from tooling.publishing import write_documents
+
+        if self.command == "build" and self._documents is not None:
+            assert self.project is not None
+            write_documents(
+                rendered.documents,
+                Path(self._documents.name),
+                self.project,
+                progress=lambda _text: None,
+            )
 
     def _cleanup(self) -> None:
         if self._documents is not None:
@@ -177,19 +204,10 @@ def _replace(files: Files, file: File) -> None:
     files.append(file)
 
 
-def _describe(exc: CheckFailed | DossierError) -> str:
-    if isinstance(exc, CheckFailed):
-        return f"the check found {len(exc.findings)} error(s):\n" + "\n".join(
-            f.format() for f in exc.findings
-        )
-    return str(exc)
-
-
-def _failure_page(exc: CheckFailed | DossierError, language: str) -> str:
+def _failure_page(lines: list[str]) -> str:
     """A page that shows a writer why the preview cannot be built (mkdocs serve only)."""
-    lines = [f.format() for f in exc.findings] if isinstance(exc, CheckFailed) else [str(exc)]
     body = "\n".join(f"        {line}" for line in lines)  # a code block inside the admonition
     return (
-        f"# {message('site.check_title', language)}\n\n"
-        f'!!! failure "{message("site.preview_failed", language)}"\n\n{body}\n'
+        f"# {message('site.check_title')}\n\n"
+        f'!!! failure "{message("site.preview_failed")}"\n\n{body}\n'
     )

@@ -1,52 +1,59 @@
-"""The whole pipeline in one place: load -> check -> render -> publish.
+"""The pipeline: check -> render -> publish, each a function over frozen values.
 
-Each stage takes the previous stage's result; the CLI and the tests both call these
-functions. Rendering never starts when the check found errors.
+    checked = check(config)              load every dossier, render its prose, run the rules
+    if checked.ok:
+        rendered = render(checked)       every document and every site page, in memory
+        published = publish(rendered, out)   PDF, DOCX and the site, swapped in atomically
+
+A failed check is a value (`Checked.errors`), never an exception; `render` refuses one.
+Unusable input or a failing tool raises `DossierError` with a location. The CLI, the MkDocs
+plugin and the benchmarks call these functions and nothing else. The fast paths (helper
+processes for large checks, the warm MkDocs process) hide behind them; see "Fast paths" in
+docs/architecture.md.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tooling.checks import run_checks
+from tooling import publishing
+from tooling.check_processes import CheckedDossier, Tally, check_all
 from tooling.config import Config
 from tooling.diagnostics import DossierError, Finding, Location, Severity
-from tooling.load import LoadedDossier, discover, flag_references, load_dossier
+from tooling.documents import Document, RenderedDossier, render_documents
+from tooling.load import LoadedDossier, discover
 from tooling.retractions import RetractionDatabase, Snapshot
+from tooling.site.pages import generate_nav, generate_pages, site_filters
+from tooling.site.views import Downloads, site_keys
+from tooling.templating import document_environment
+
+Progress = Callable[[str], None]
+
+
+def _silent(_text: str) -> None:
+    pass
+
+
+# -- check -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Tally:
-    """What the summary counts of one dossier."""
+class Checked:
+    """What the check found: findings, counts, the snapshot used, and the checked dossiers."""
 
-    indications: int
-    references: int
-    flagged: int
-
-    @classmethod
-    def of(cls, dossier: LoadedDossier) -> Tally:
-        from tooling.facts import walk_indications
-
-        model = dossier.model
-        indications = 0 if model is None else sum(1 for _ in walk_indications(model))
-        return cls(indications, len(dossier.references), len(dossier.flags))
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """What `dossier check` found: the loaded dossiers, the findings and the snapshot used.
-
-    ``dossiers`` is empty when the check was asked not to keep them (`check(keep=False)`);
-    ``tallies`` always holds one entry per dossier checked.
-    """
-
-    dossiers: list[LoadedDossier]
-    findings: list[Finding]
+    config: Config
+    dossiers: tuple[CheckedDossier, ...]  # empty when the check was asked not to keep them
+    findings: tuple[Finding, ...]
     snapshot: Snapshot
-    tallies: list[Tally]
+    tallies: tuple[Tally, ...]
+
+    @property
+    def loaded(self) -> list[LoadedDossier]:
+        """The checked dossiers as loaded (models, references, flags)."""
+        return [d.loaded for d in self.dossiers]
 
     @property
     def errors(self) -> list[Finding]:
@@ -55,6 +62,11 @@ class CheckResult:
     @property
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.severity is Severity.WARNING]
+
+    @property
+    def ok(self) -> bool:
+        """Whether the dossiers are publishable: no errors."""
+        return not any(f.severity is Severity.ERROR for f in self.findings)
 
     def summary(self) -> dict[str, object]:
         """Counts for the summary line and for `--format json`."""
@@ -72,6 +84,32 @@ class CheckResult:
                 "records": self.snapshot.records,
             },
         }
+
+
+def check(
+    config: Config, paths: Sequence[Path] = (), *, keep: bool = True, jobs: int | None = None
+) -> Checked:
+    """Load every dossier (or those named), render its prose and run the consistency rules.
+
+    Args:
+        config: The project.
+        paths: Dossier folders to check; all of the project's when empty.
+        keep: Keep the checked dossiers for `render`. `dossier check` needs only findings
+            and counts, and memory stays flat without them.
+        jobs: Processes to check on (None: two for large projects on two cores, else one).
+            The result is the same whatever the number.
+    """
+    directories, found = discover(config, paths)
+    results, snapshot = check_all(directories, config, open_retraction_db, jobs, keep)
+    findings = [*found, *(f for _, _, fs in results for f in fs)]
+    findings.sort(key=lambda f: f.sort_key)
+    return Checked(
+        config=config,
+        dossiers=tuple(d for d, _, _ in results if d is not None),
+        findings=tuple(findings),
+        snapshot=snapshot,
+        tallies=tuple(tally for _, tally, _ in results),
+    )
 
 
 def open_retraction_db(config: Config) -> RetractionDatabase:
@@ -93,229 +131,117 @@ def open_retraction_db(config: Config) -> RetractionDatabase:
     return db
 
 
-def check(
-    config: Config, paths: Sequence[Path] = (), jobs: int | None = None, *, keep: bool = True
-) -> CheckResult:
-    """Load every dossier (or those named) and run the consistency rules.
+# -- render ------------------------------------------------------------------------------------
 
-    Args:
-        config: The project.
-        paths: Dossier folders to check; all of the project's when empty.
-        jobs: Processes that load and check dossiers (this one included). None picks 2 for
-            more than 50 dossiers (when the machine has two cores) and 1 otherwise, because
-            starting a process costs more than a small project takes. The result is the
-            same whatever the number.
-        keep: Keep the loaded dossiers in the result (rendering needs them). `dossier check`
-            needs only findings and counts: without the dossiers, helpers send back a few
-            bytes instead of pickled models, and memory stays flat.
+
+@dataclass(frozen=True)
+class Rendered:
+    """Every document and every site page of the checked dossiers, in memory."""
+
+    checked: Checked
+    dossiers: tuple[RenderedDossier, ...]
+    pages: Mapping[str, str]  # site page path -> Markdown
+    nav: list[Any]  # the site navigation, in mkdocs.yml form
+
+    @property
+    def documents(self) -> list[Document]:
+        return [doc for dossier in self.dossiers for doc in dossier.documents]
+
+
+def render(checked: Checked, *, downloads: Downloads | None = None) -> Rendered:
+    """Render every document and site page of a clean check.
+
+    ``downloads`` tells the site pages which PDF/DOCX files exist (default: all of them,
+    as after `publish`); `mkdocs serve` links only those a previous build left.
     """
-    directories = discover(config, paths)
-    if jobs is None:
-        jobs = _default_jobs(len(directories))
-    with _collector_paused():
-        if jobs > 1 and len(directories) > 1:
-            checked, snapshot = _check_in_processes(directories, config, jobs, keep)
-        else:
-            db = open_retraction_db(config)
-            checked = [_load_and_check(directory, config, db, keep) for directory in directories]
-            snapshot = db.snapshot
-    dossiers = [dossier for dossier, _, _ in checked if dossier is not None]
-    findings = [finding for _, _, found in checked for finding in found]
-    findings.sort(key=lambda f: f.sort_key)
-    return CheckResult(dossiers, findings, snapshot, [tally for _, tally, _ in checked])
+    if not checked.ok:
+        raise ValueError("render() takes a check without errors; look at Checked.ok first")
+    config = checked.config
+    env = document_environment(config.templates_dir, config.language)
+    dossiers = tuple(
+        render_documents(
+            d.loaded,
+            d.prose,
+            env,
+            config.language,
+            site_keys=lambda d=d: site_keys(d.loaded),  # type: ignore[misc]
+        )
+        for d in checked.dossiers
+        if d.prose is not None
+    )
+    pages = generate_pages(
+        dossiers,
+        site_filters(env, config.language),
+        config.language,
+        snapshot=checked.snapshot,
+        warnings=checked.warnings,
+        summary=checked.summary(),
+        downloads=downloads,
+    )
+    return Rendered(checked, dossiers, pages, generate_nav(dossiers, config.language))
 
 
-# --- How check() spreads the work (private) ----------------------------------------------
-# Loading dominates a check: YAML, pydantic and BibTeX for every dossier. Helper processes
-# start before the retraction database is read and load dossiers meanwhile, without looking
-# their references up. They take dossiers in batches from this process, asking for the next
-# batch before working on the current one, so neither side idles and the work balances
-# itself whatever the machine. When no dossiers are left, a helper sends the DOIs of its
-# references and gets their records back (`RetractionDatabase.subset`, a few kilobytes),
-# flags its references, runs the rules and sends its results: counts and findings, plus
-# the loaded dossiers, pickled, when the caller keeps them. This process loads dossiers
-# too, and answers the helpers between two of its own.
-
-_MANY_DOSSIERS = 50
-_BATCH = 8  # dossiers per batch after the first
-Checked = tuple[LoadedDossier | None, Tally, list[Finding]]  # the dossier only when kept
-_MORE, _LOOKUP, _DONE = "more", "lookup", "done"
+# -- publish -----------------------------------------------------------------------------------
 
 
-def _default_jobs(dossiers: int) -> int:
-    import os
+@dataclass(frozen=True)
+class Published:
+    """What `publish` wrote."""
 
-    if dossiers <= _MANY_DOSSIERS:
-        return 1
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not on Linux
-        cores = os.cpu_count() or 1
-    return min(2, cores)
+    out: Path
+    documents: int
+    pages: int
 
 
-def _finish(dossier: LoadedDossier, keep: bool) -> Checked:
-    findings = [*dossier.findings, *run_checks(dossier)]
-    return (dossier if keep else None), Tally.of(dossier), findings
+def publish(
+    rendered: Rendered,
+    out: Path,
+    *,
+    site: bool = True,
+    jobs: int = 2,
+    progress: Progress = _silent,
+) -> Published:
+    """Write every document (Markdown, PDF, DOCX) and, with ``site``, build the site.
 
-
-def _load_and_check(
-    directory: Path, config: Config, db: RetractionDatabase, keep: bool = True
-) -> Checked:
-    return _finish(load_dossier(directory, config, db), keep)
-
-
-def _helper_main(conn: Any, config: Config, keep: bool) -> None:
-    """A helper process: load the batches it is sent, then look up, check and report."""
-    import gc
-    import io
-
-    gc.disable()  # a helper lives for one check; the collector would only slow it down
-    loaded: list[tuple[int, LoadedDossier]] = []
-    while True:
-        batch = conn.recv()
-        if not batch:
-            break
-        conn.send((_MORE, None))  # the next batch arrives while this one loads
-        loaded.extend((index, load_dossier(directory, config, None)) for index, directory in batch)
-    dois = {ref.doi for _, dossier in loaded for ref in dossier.references.values() if ref.doi}
-    conn.send((_LOOKUP, dois))
-    db: RetractionDatabase = conn.recv()
-    results = []
-    for index, dossier in loaded:
-        flag_references(dossier, db)
-        results.append((index, _finish(dossier, keep)))
-    buffer = io.BytesIO()
-    _ModelPickler(buffer, protocol=5).dump((_DONE, results))
-    conn.send_bytes(buffer.getbuffer())
-    conn.close()
-
-
-def _model_pickler() -> type:
-    import pickle
-
-    from pydantic import BaseModel
-
-    class ModelPickler(pickle.Pickler):
-        """Pickles pydantic models as their four attributes, which unpickle in half the time."""
-
-        def reducer_override(self, obj: object) -> Any:
-            if isinstance(obj, BaseModel):
-                state = (
-                    obj.__dict__,
-                    obj.__pydantic_fields_set__,
-                    obj.__pydantic_extra__,
-                    obj.__pydantic_private__,
-                )
-                return _restore_model, (obj.__class__, *state)
-            return NotImplemented
-
-    return ModelPickler
-
-
-def _restore_model(
-    cls: type, values: dict[str, object], fields_set: set[str], extra: object, private: object
-) -> object:
-    """The model pickled by `_ModelPickler`, restored as pydantic's own __setstate__ does."""
-    model: object = object.__new__(cls)
-    object.__setattr__(model, "__dict__", values)
-    object.__setattr__(model, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(model, "__pydantic_extra__", extra)
-    object.__setattr__(model, "__pydantic_private__", private)
-    return model
-
-
-_ModelPickler = _model_pickler()
-
-
-def _check_in_processes(
-    directories: list[Path], config: Config, jobs: int, keep: bool
-) -> tuple[list[Checked], Snapshot]:
-    import contextlib
-    import multiprocessing
-    import sys
-    import threading
-    from collections import deque
-    from multiprocessing.connection import wait
-
-    # Forking is cheapest; when threads run (forking them is unsafe), or off Linux, helpers
-    # start fresh and receive the configuration pickled.
-    method = "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
-    context: Any = multiprocessing.get_context(method)
-    queue = deque(enumerate(directories))
-    results: list[Checked | None] = [None] * len(directories)
-    helpers: dict[Any, tuple[Any, list[tuple[int, Path]]]] = {}  # conn -> process, given
-    # A first batch large enough to keep a helper busy while this process reads the CSV.
-    first = max(_BATCH, len(directories) // (4 * jobs))
-    try:
-        for _ in range(jobs - 1):
-            mine, theirs = context.Pipe()
-            process = context.Process(target=_helper_main, args=(theirs, config, keep), daemon=True)
-            process.start()
-            theirs.close()
-            batch = [queue.popleft() for _ in range(min(first, len(queue)))]
-            helpers[mine] = (process, batch)
-            with contextlib.suppress(OSError):  # it died: serve() takes its batch back
-                mine.send(batch)
-        db = open_retraction_db(config)
-
-        def serve(block: bool) -> None:
-            conn: Any
-            for conn in wait(list(helpers), timeout=None if block else 0):
-                process, given = helpers[conn]
-                try:
-                    kind, payload = conn.recv()
-                    if kind == _MORE:
-                        batch = [queue.popleft() for _ in range(min(_BATCH, len(queue)))]
-                        given.extend(batch)
-                        conn.send(batch)
-                    elif kind == _LOOKUP:
-                        conn.send(db.subset(payload))
-                    else:
-                        for index, checked in payload:
-                            results[index] = checked
-                        del helpers[conn]
-                        process.join()
-                except (EOFError, OSError):  # the helper died (killed, out of memory)
-                    del helpers[conn]
-                    process.join()
-                    queue.extend(pair for pair in given if results[pair[0]] is None)
-
-        while queue or helpers:
-            if queue:
-                index, directory = queue.popleft()
-                results[index] = _load_and_check(directory, config, db, keep)
-                serve(block=False)
-            else:
-                serve(block=True)
-    finally:
-        for conn, (process, _) in helpers.items():
-            process.terminate()
-            process.join()
-            conn.close()
-    assert all(checked is not None for checked in results)
-    return results, db.snapshot  # type: ignore[return-value]
-
-
-class _collector_paused:
-    """Pause the cyclic garbage collector while dossiers load.
-
-    Loading creates millions of objects that all survive; the collector would scan them
-    again and again (it tripled the time of a 1,000-dossier check). Afterwards they move to
-    the oldest generation at once (freeze + unfreeze), so young collections stay cheap.
+    Everything is written into a staging folder that replaces ``out`` only when all of it
+    succeeded; ``out`` must be a folder the toolkit may own (`output.check_output_target`).
     """
+    config = rendered.checked.config
+    if site:
+        publishing.publish_site(
+            rendered.documents,
+            rendered.pages,
+            rendered.nav,
+            config,
+            out,
+            jobs=jobs,
+            progress=progress,
+        )
+        return Published(out, len(rendered.documents), len(rendered.pages))
+    publishing.publish_documents(rendered.documents, config, out, jobs=jobs, progress=progress)
+    return Published(out, len(rendered.documents), 0)
 
-    def __enter__(self) -> None:
-        import gc
 
-        self._enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc: object) -> None:
-        import gc
-
-        if gc.get_freeze_count() == 0:  # leave objects someone else froze alone
-            gc.freeze()
-            gc.unfreeze()
-        if self._enabled:
-            gc.enable()
+def build(
+    config: Config,
+    paths: Sequence[Path] = (),
+    out: Path | None = None,
+    *,
+    site: bool = True,
+    jobs: int = 2,
+    progress: Progress = _silent,
+) -> Checked | Published:
+    """check -> render -> publish: the failed check when it found errors, else what was written."""
+    target = publishing.claim_output(
+        out or (config.site_dir if site else config.output_dir), config
+    )
+    with publishing.site_engine(config, active=site):
+        progress("checking dossiers")
+        checked = check(config, paths)
+        if not checked.ok:
+            return checked
+        rendered = render(checked)
+        progress(
+            f"rendered {len(rendered.documents)} documents from {len(rendered.dossiers)} dossiers"
+        )
+        return publish(rendered, target, site=site, jobs=jobs, progress=progress)

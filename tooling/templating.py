@@ -21,7 +21,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from tooling.dates import PartialDate
 from tooling.diagnostics import DossierError, Location
 from tooling.facts import indication_index
-from tooling.i18n import message
+from tooling.i18n import join_list, message
 from tooling.model import CoveragePeriod, Dossier, Indication, Letter, Rule
 
 _DATE_PATTERNS = {
@@ -79,6 +79,7 @@ def _filters(language: str) -> dict[str, Callable[..., Any]]:
         "certainty": lambda value: message(f"certainty.{value}", language) if value else "",
         "number": lambda value: format_decimal(value, locale=language),
         "lower_first": lower_first,
+        "join_nl": lambda items: join_list(list(items), language),
     }
 
 
@@ -236,5 +237,25 @@ def render_template(env: jinja2.Environment, name: str, context: Mapping[str, An
         ) from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(
-            f"template uses something that does not exist: {exc.message}", Location(name)
+            f"template uses something that does not exist: {exc.message}",
+            _toolkit_template_location(exc, name),
         ) from None
+    except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError) as exc:
+        text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise TemplateError(
+            f"template failed: {text}",
+            _toolkit_template_location(exc, name),
+            hint="a toolkit template in the templates folder is broken",
+        ) from None
+
+
+def _toolkit_template_location(exc: BaseException, name: str) -> Location:
+    """The template file and line an exception came from (its last template frame)."""
+    where = Location(name)
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        if filename.endswith(".j2"):
+            where = Location(filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return where

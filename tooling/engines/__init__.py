@@ -1,0 +1,1 @@
+"""Static-site engines that turn the generated pages into HTML."""

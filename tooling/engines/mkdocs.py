@@ -1,0 +1,205 @@
+"""The MkDocs engine: builds the site from the generated pages; nothing above imports MkDocs.
+
+`build(config_file, docs_dir, site_dir, nav)` runs ``mkdocs build --strict`` on a folder of
+pages and reports every MkDocs warning as a `DossierError`.
+
+Fast path (private): importing MkDocs, Material, its plugins and Markdown extensions and
+reading mkdocs.yml takes about 0.3 s before MkDocs builds anything. `warm_up` forks a process
+that does this on the other core while the dossiers are checked and rendered; `build` then
+hands it the pages. Where forking is unsafe (threads are running) or unavailable, or the
+process died, `build` runs MkDocs in this process. The process dies with its parent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tooling.diagnostics import DossierError, Location
+
+MKDOCS_FILE = "mkdocs.yml"
+_warm: _WarmProcess | None = None
+
+
+@contextlib.contextmanager
+def warm_up(config_file: Path) -> Iterator[None]:
+    """Start loading MkDocs in a process of its own for the next `build` in this block."""
+    global _warm
+    process = _WarmProcess(config_file)
+    _warm = process
+    try:
+        yield
+    finally:
+        _warm = None
+        process.close()
+
+
+def build(config_file: Path, docs_dir: Path, site_dir: Path, nav: list[Any] | None) -> None:
+    """Build the site (in the warm process when one is waiting); raise DossierError on failure."""
+    if _warm is not None:
+        _warm.run(config_file, docs_dir, site_dir, nav)
+    else:
+        run_mkdocs(config_file, docs_dir, site_dir, nav)
+
+
+class _Collect(logging.Handler):
+    """Keeps MkDocs' warnings and errors, so they can be reported without a traceback."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage().strip()
+        if text and not text.startswith("Aborted with"):
+            self.messages.append(f"{record.levelname.lower()}: {text}")
+
+
+def run_mkdocs(
+    config_file: Path, docs_dir: Path, site_dir: Path, nav: list[Any] | None = None
+) -> None:
+    """Run ``mkdocs build --strict`` in-process; any MkDocs warning becomes a DossierError."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    if not config_file.is_file():
+        raise DossierError(
+            f"no {config_file.name} in the project root",
+            Location(str(config_file)),
+            hint="the site is built with the MkDocs configuration there; see docs/site.md",
+        )
+    logger = logging.getLogger("mkdocs")
+    handler = _Collect()
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False  # MkDocs' own lines stay out of our output; we report them
+    try:
+        overrides: dict[str, Any] = {
+            "docs_dir": str(docs_dir),
+            "site_dir": str(site_dir),
+            "strict": True,
+        }
+        if nav is not None:
+            overrides["nav"] = nav
+        cfg = load_config(config_file=str(config_file), **overrides)
+        plugin = cfg.plugins.get("dossiers")
+        if plugin is not None:
+            plugin.pages_on_disk = True
+        build(cfg)
+        if (
+            handler.messages
+        ):  # strict mode aborts on warnings; anything else logged is ours to report
+            raise MkDocsException("warnings")
+    except (MkDocsException, OSError) as exc:
+        details = "\n  ".join(handler.messages) or str(exc)
+        raise DossierError(
+            f"the site build failed (MkDocs, strict mode):\n  {details}",
+            Location(config_file.name),
+            hint="every warning fails the build; see docs/site.md",
+        ) from None
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+class _WarmProcess:
+    """A process that warms MkDocs up, then runs one build when asked."""
+
+    def __init__(self, config_file: Path) -> None:
+        import multiprocessing
+        import threading
+
+        self._conn: Any = None
+        self._process: Any = None
+        self._asked = False
+        if sys.platform != "linux" or threading.active_count() > 1 or not config_file.is_file():
+            return  # `run` builds in this process (and reports a missing mkdocs.yml)
+        context = multiprocessing.get_context("fork")
+        mine, theirs = context.Pipe()
+        self._process = context.Process(
+            target=_worker,
+            args=(theirs, config_file, os.getpid()),
+            name="mkdocs",
+            daemon=True,
+        )
+        self._process.start()
+        theirs.close()
+        self._conn = mine
+
+    def run(self, config_file: Path, docs_dir: Path, site_dir: Path, nav: list[Any] | None) -> None:
+        """Build the site as `site.run_mkdocs` does; raise its DossierError on failure."""
+        if self._conn is None:
+            run_mkdocs(config_file, docs_dir, site_dir, nav)
+            return
+        self._asked = True
+        try:
+            self._conn.send((config_file, docs_dir, site_dir, nav))
+            outcome = self._conn.recv()
+        except (EOFError, OSError):
+            outcome = None
+        finally:
+            self.close()
+        if outcome is None:  # the process died (killed, out of memory): build here
+            run_mkdocs(config_file, docs_dir, site_dir, nav)
+        elif outcome[0] == "error":
+            _, message, location, hint = outcome
+            raise DossierError(message, location, hint)
+
+    def close(self) -> None:
+        """Stop the process if it still waits (the check failed, or the build is done)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._process is not None:
+            if self._process.is_alive() and not self._asked:
+                self._process.terminate()  # still warming up for a build that will not come
+            self._process.join(timeout=5)
+            if self._process.is_alive():  # pragma: no cover - it exits when the pipe closes
+                self._process.terminate()
+                self._process.join()
+            self._process = None
+
+    def __enter__(self) -> _WarmProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _worker(conn: Any, config_file: Path, parent: int) -> None:
+    """In the forked process: import and read the configuration once, then build on request."""
+    import logging
+
+    from tooling.processes import die_with_parent
+
+    die_with_parent(parent)
+
+    logger = logging.getLogger("mkdocs")
+    propagate = logger.propagate
+    logger.propagate = False  # the warm-up's own messages are of no interest
+    try:
+        from mkdocs.config import load_config
+
+        with contextlib.suppress(Exception):  # the real build reports any problem
+            load_config(config_file=str(config_file))
+    finally:
+        logger.propagate = propagate
+    try:
+        request = conn.recv()
+    except (EOFError, OSError):
+        return  # no build after all
+    try:
+        run_mkdocs(*request)
+        outcome: tuple[Any, ...] = ("ok",)
+    except DossierError as exc:
+        outcome = ("error", exc.message, exc.location, exc.hint)
+    except Exception as exc:  # reported to the parent, never a traceback
+        outcome = ("error", f"the site build failed: {exc}", Location(config_file.name), "")
+    with contextlib.suppress(OSError):
+        conn.send(outcome)

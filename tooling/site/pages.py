@@ -1,0 +1,139 @@
+"""The site's pages: Markdown generated from the rendered dossiers, for any static-site engine.
+
+A pure function of its inputs: plain Markdown with the extensions that Material for MkDocs
+and its successor read (admonition, attr_list, md_in_html, tables, footnotes, def_list, toc),
+and a navigation in mkdocs.yml form. Nothing here knows MkDocs (`tooling.engines.mkdocs`
+does); page addresses come from `tooling.site.paths`. See docs/site.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jinja2
+
+from tooling import facts
+from tooling.diagnostics import Finding
+from tooling.documents import RenderedDossier
+from tooling.html_safety import escape_text
+from tooling.i18n import message
+from tooling.retractions import Snapshot
+from tooling.site.paths import (
+    CHECK_PAGE,
+    HOME,
+    document_page,
+    dossier_page,
+    indication_page,
+    relative,
+)
+from tooling.site.views import DossierView, Downloads, dossier_view
+from tooling.templating import render_template
+
+
+def _cell(value: object) -> str:
+    """Text safe inside a Markdown table cell: one line, pipes escaped."""
+    return " ".join(str(value).split()).replace("|", "\\|")
+
+
+def _text(value: object) -> str:
+    """Plain text that Markdown must not read as HTML."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _label(value: object) -> str:
+    """Text safe as a Markdown link label."""
+    return str(value).replace("[", "\\[").replace("]", "\\]")
+
+
+def site_filters(env: jinja2.Environment, language: str) -> jinja2.Environment:
+    """The document environment with the site's filters; templates live in templates/site/."""
+    env.filters.update(cell=_cell, label=_label, text=_text)
+    return env
+
+
+def generate_pages(
+    dossiers: Sequence[RenderedDossier],
+    env: jinja2.Environment,
+    language: str,
+    *,
+    snapshot: Snapshot | None = None,
+    warnings: Sequence[Finding] = (),
+    summary: Mapping[str, object] | None = None,
+    downloads: Downloads | None = None,
+) -> dict[str, str]:
+    """Every page of the site: relative path -> Markdown. A pure function of its inputs.
+
+    ``downloads`` tells which PDF/DOCX files exist (default: all, as after a build); links
+    to absent ones are left out so no link is broken.
+    """
+    views = [dossier_view(d, language, downloads) for d in dossiers]
+
+    def render(page: str, template: str, **context: Any) -> str:
+        return render_template(
+            env,
+            f"site/{template}",
+            {
+                "page": page,
+                "link": lambda target: relative(page, target),
+                "facts": facts,
+                "dossier_page": dossier_page,
+                "home": HOME,
+                "check_page": CHECK_PAGE,
+                **context,
+            },
+        )
+
+    pages = {HOME: render(HOME, "home.md.j2", dossiers=views)}
+    for view in views:
+        pages.update(_dossier_pages(view, render))
+    pages[CHECK_PAGE] = render(
+        CHECK_PAGE,
+        "check.md.j2",
+        snapshot=snapshot or Snapshot("", "", "", 0),
+        warnings=list(warnings),
+        summary=dict(summary or {}),
+    )
+    return pages
+
+
+def _dossier_pages(view: DossierView, render: Any) -> dict[str, str]:
+    pages = {view.page: render(view.page, "dossier.md.j2", view=view, dossier=view.model)}
+    for item in view.indications:
+        pages[item.page] = render(
+            item.page, "indication.md.j2", view=view, dossier=view.model, item=item
+        )
+    for doc in view.documents:
+        pages[doc.page] = render(
+            doc.page, "document.md.j2", view=view, dossier=view.model, item=doc
+        )
+    return pages
+
+
+def generate_nav(dossiers: Sequence[RenderedDossier], language: str) -> list[Any]:
+    """The navigation in mkdocs.yml form: home, one section per dossier, the check page.
+
+    A dossier's section starts with its index page (Material's ``navigation.indexes``), then
+    its indications in dossier order, then its documents. Titles are text: the theme puts
+    them into the HTML as they are, so they are escaped here.
+    """
+    nav: list[Any] = [{message("site.nav.home", language): HOME}]
+    for rendered in dossiers:
+        model, slug = rendered.model, rendered.slug
+        section: list[Any] = [dossier_page(slug)]
+        section.extend(
+            {escape_text(ind.name): indication_page(slug, ind.id)}
+            for _, ind in facts.walk_indications(model)
+        )
+        if rendered.documents:
+            section.append(
+                {
+                    message("site.nav.documents", language): [
+                        {escape_text(d.title): document_page(slug, d.id)}
+                        for d in rendered.documents
+                    ]
+                }
+            )
+        nav.append({escape_text(model.title): section})
+    nav.append({message("site.nav.check", language): CHECK_PAGE})
+    return nav

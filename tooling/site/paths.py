@@ -1,0 +1,47 @@
+"""Where every page and download of the site lives: one place for the site's addresses.
+
+Paths are relative to the docs folder, posix style::
+
+    index.md                          every dossier
+    controle.md                       the check: warnings and the retraction snapshot used
+    <dossier>/index.md                one dossier
+    <dossier>/<indication>.md         one indication or subgroup
+    documenten/<dossier>/<id>.md      a rendered document, with its .pdf and .docx beside it
+
+This module imports nothing of the toolkit, so every stage may ask it (the check refuses a
+dossier folder named like one of the site's own folders).
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+DOCUMENTS = "documenten"
+HOME = "index.md"
+CHECK_PAGE = "controle.md"
+RESERVED = frozenset(
+    {DOCUMENTS, "controle", "index", "stylesheets", "javascripts", "assets", "search"}
+)
+"""Names a dossier folder cannot have: the site uses them for its own pages and assets."""
+
+
+def dossier_page(slug: str) -> str:
+    return f"{slug}/index.md"
+
+
+def indication_page(slug: str, ident: str) -> str:
+    """``<dossier>/<indication>.md``; an indication called 'index' must not replace the dossier page."""
+    return f"{slug}/{'indicatie-index' if ident == 'index' else ident}.md"
+
+
+def document_page(dossier: str, ident: str) -> str:
+    return f"{DOCUMENTS}/{dossier}/{ident}.md"
+
+
+def download_path(dossier: str, ident: str, extension: str) -> str:
+    return f"{DOCUMENTS}/{dossier}/{ident}.{extension}"
+
+
+def relative(page: str, target: str) -> str:
+    """A link from one page to another file, relative to the page's folder (posix paths)."""
+    return posixpath.relpath(target, posixpath.dirname(page) or ".")
