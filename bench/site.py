@@ -37,8 +37,8 @@ import argparse
 import json
 import os
 import platform
-import shutil
 import re
+import shutil
 import statistics
 import sys
 import time
