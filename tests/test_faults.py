@@ -31,7 +31,7 @@ NEW = {f"page-{n}.html": "new" for n in range(8)}
 # Stages a new output over root/site and stops (prints "ready", sleeps) at one moment.
 STAGE = textwrap.dedent(
     """
-    import shutil, sys, time
+    import os, shutil, sys, time
     from pathlib import Path
     from tooling import output
     from tooling.config import load_config
@@ -59,7 +59,16 @@ STAGE = textwrap.dedent(
         pause("removing-old")
         rmtree(path, *args, **kwargs)
 
+    rename = os.rename
+
+    def slow_rename(source, destination):
+        rename(source, destination)
+        if ".retired-" in str(destination):
+            pause("between-renames")
+
     output._exchange, shutil.rmtree = slow_exchange, slow_rmtree
+    if moment == "between-renames":  # the fallback without renameat2
+        output._renameat2, os.rename = (lambda: None), slow_rename
     with output.staged_directory(root / "site", load_config(root)) as staging:
         for n in range(8):
             (staging / f"page-{n}.html").write_text("new")
@@ -117,6 +126,28 @@ def test_killed_build_leaves_a_complete_old_or_new_output(
     with staged_directory(root / "site", config) as staging:
         (staging / "index.html").write_text("next")
     assert sorted(p.name for p in root.iterdir()) == ["dossier.toml", "site"]
+
+
+def test_kill_between_the_fallback_renames_is_repaired_by_the_next_run(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    # Without renameat2 (not Linux, or a file system that cannot exchange) there is a
+    # moment without output; the old one is under its retired name and the next run puts
+    # it back, even when that run fails.
+    root = make_project({"dossier.toml": ""})
+    config = load_config(root)
+    with staged_directory(root / "site", config) as staging:
+        for name, text in OLD.items():
+            (staging / name).write_text(text)
+    script = tmp_path / "stage.py"
+    script.write_text(STAGE)
+
+    kill(run_until([str(script), str(root), "between-renames"]))
+
+    assert not (root / "site").exists()
+    with pytest.raises(RuntimeError), staged_directory(root / "site", config):
+        raise RuntimeError("the check failed")
+    assert contents(root / "site") == OLD
 
 
 def _state(pid: int) -> str:

@@ -259,13 +259,7 @@ def test_read_only_parent_is_refused(config: Config) -> None:
 
 def test_leftovers_of_dead_runs_are_removed(config: Config) -> None:
     target = config.root / "site"
-    dead = subprocess.run(
-        [sys.executable, "-c", "import os; print(os.getpid())"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    dead_pid = int(dead.stdout)
+    dead_pid = _dead_pid()
     alive_pid = os.getppid()  # whoever started the tests is still running
     leftovers = {
         f".site.staging-{dead_pid}-0a1b2c3d": True,
@@ -291,3 +285,26 @@ def test_mount_point_is_refused_before_any_work(config: Config) -> None:
         pytest.skip("no mount point to try")
     with pytest.raises(DossierError, match="mount point"):
         check_output_target(mount, config)
+
+
+def test_old_output_of_a_run_killed_between_the_two_renames_is_restored(config: Config) -> None:
+    # Without renameat2 a kill between the renames leaves the old output only under its
+    # retired name; the next run puts it back (here the next run fails, so it stays).
+    retired = config.root / f".site.retired-{_dead_pid()}-0a1b2c3d"
+    retired.mkdir()
+    (retired / "index.html").write_text("old", encoding="utf-8")
+    with pytest.raises(RuntimeError), staged_directory(config.site_dir, config):
+        raise RuntimeError("the check failed")
+    assert (config.site_dir / "index.html").read_text(encoding="utf-8") == "old"
+    assert not retired.exists()
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has ended (and been reaped)."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(done.stdout)

@@ -174,7 +174,7 @@ def staged_directory(target: Path, config: Config) -> Iterator[Path]:
     staging = parent / f".{target.name}.staging-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        _remove_leftovers(parent, target.name)
+        _remove_leftovers(target)
         staging.mkdir()
     except OSError as exc:
         raise _os_error(shown, "cannot create the output folder", exc) from None
@@ -268,15 +268,23 @@ def _renameat2() -> Callable[..., int] | None:
     return function
 
 
-def _remove_leftovers(parent: Path, name: str) -> None:
-    """Remove staging and retired folders for ``name`` whose process is no longer running."""
-    pattern = re.compile(rf"\.{re.escape(name)}\.(?:staging|retired)-(\d+)-[0-9a-f]+")
-    for entry in os.scandir(parent):
+def _remove_leftovers(target: Path) -> None:
+    """Clear away the staging and retired folders of ``target`` left by runs that died.
+
+    A retired folder while the target is missing is the old output of a run that was killed
+    between the two renames of the fallback swap: it is put back rather than removed.
+    """
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.(staging|retired)-(\d+)-[0-9a-f]+")
+    for entry in sorted(os.scandir(target.parent), key=lambda entry: entry.name):
         match = pattern.fullmatch(entry.name)
         if match is None or entry.name in _in_use or not entry.is_dir(follow_symlinks=False):
             continue
-        pid = int(match.group(1))
-        if pid == os.getpid() or not _alive(pid):
+        pid = int(match.group(2))
+        if pid != os.getpid() and _alive(pid):
+            continue
+        if match.group(1) == "retired" and not os.path.lexists(target):
+            os.rename(entry.path, target)
+        else:
             shutil.rmtree(entry.path, ignore_errors=True)
 
 
