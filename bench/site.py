@@ -83,7 +83,7 @@ from tooling.output import write_file
 def write_documents(documents, root, config, *, jobs=2, progress=None):
     written = []
     for doc in documents:
-        written.append(write_file(root, f"{doc.dossier}/{doc.id}.md", doc.page))
+        written.append(write_file(root, f"{doc.dossier}/{doc.id}.md", doc.markdown))
         for extension in ("pdf", "docx"):
             written.append(
                 write_file(root, f"{doc.dossier}/{doc.id}.{extension}", b"placeholder\n")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import BASE_DIR, Files, MakeProject, base_files
 
-from tooling.checks import LOADER_RULES, RULES, run_checks
+from tooling.checks import CHECKS, LOADER_CHECKS, run_checks
 from tooling.config import load_config
 from tooling.diagnostics import Finding, Severity
 from tooling.load import find_citations
@@ -60,7 +60,7 @@ def codes(found: list[Finding]) -> list[str]:
 
 
 def test_codes_are_unique_and_kebab_case() -> None:
-    all_codes = [c for c, _, _ in LOADER_RULES] + [r.code for r in RULES]
+    all_codes = [c for c, _, _ in LOADER_CHECKS] + [r.code for r in CHECKS]
     assert len(all_codes) == len(set(all_codes))
     for code in all_codes:
         assert re.fullmatch(r"[a-z]+(-[a-z]+)*", code), code
@@ -68,8 +68,8 @@ def test_codes_are_unique_and_kebab_case() -> None:
 
 def test_every_rule_has_a_rationale() -> None:
     for code, severity, rationale in [
-        *LOADER_RULES,
-        *((r.code, r.severity, r.rationale) for r in RULES),
+        *LOADER_CHECKS,
+        *((r.code, r.severity, r.rationale) for r in CHECKS),
     ]:
         assert isinstance(severity, Severity), code
         assert rationale.endswith("."), code
@@ -83,7 +83,7 @@ def test_findings_have_their_rules_severity(make_project: MakeProject) -> None:
         ("evidence: [bakker2018]", "evidence: [bakker2081]"),
     )
     found = findings(make_project, files)
-    declared = {r.code: r.severity for r in RULES}
+    declared = {r.code: r.severity for r in CHECKS}
     assert found
     for finding in found:
         assert finding.severity is declared[finding.code], finding

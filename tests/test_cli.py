@@ -243,11 +243,11 @@ def test_schema_default_path_and_stdout(make_project: MakeProject, run_cli: RunC
 
 
 def test_rules_lists_every_code(run_cli: RunCli) -> None:
-    from tooling.checks import LOADER_RULES, RULES
+    from tooling.checks import CHECKS, LOADER_CHECKS
 
-    code, out, _ = run_cli(["rules"])
+    code, out, _ = run_cli(["checks"])
     assert code == 0
-    for name in [c for c, _, _ in LOADER_RULES] + [r.code for r in RULES]:
+    for name in [c for c, _, _ in LOADER_CHECKS] + [r.code for r in CHECKS]:
         assert f"| `{name}` |" in out
 
 

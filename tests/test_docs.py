@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel, TypeAdapter
 
 from tooling import model
-from tooling.docs import rules_markdown, schema_json
+from tooling.docs import checks_markdown, schema_json
 from tooling.model import Dossier, Indication
 from tooling.yamlsource import load_yaml
 
@@ -31,7 +31,7 @@ MODELS: list[type[BaseModel]] = [
 
 
 def test_checks_md_is_current() -> None:
-    assert CHECKS_MD.read_text(encoding="utf-8") == rules_markdown(), (
+    assert CHECKS_MD.read_text(encoding="utf-8") == checks_markdown(), (
         "docs/checks.md is stale: regenerate it with `dossier rules > docs/checks.md`"
     )
 

@@ -5,7 +5,7 @@ Every case starts from the valid fixture in tests/fixtures/base, applies small e
 column. Places are given as a marker: the line and column where the marker text stands in the
 edited file, so the corpus stays exact when the fixture grows.
 
-Every code in `tooling.checks.RULES` and `LOADER_RULES` needs at least one case here; the
+Every code in `tooling.checks.CHECKS` and `LOADER_CHECKS` needs at least one case here; the
 last test fails when a new rule arrives without one.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from conftest import BASE_DIR, Files, MakeProject, RunCli, base_files
 
-from tooling.checks import LOADER_RULES, RULES
+from tooling.checks import CHECKS, LOADER_CHECKS
 
 Y = f"{BASE_DIR}/dossier.yaml"
 B = f"{BASE_DIR}/references.bib"
@@ -1116,7 +1116,7 @@ def test_corpus_size() -> None:
 
 def test_every_rule_has_a_failing_case() -> None:
     """A new rule (or loader code) without a case in this corpus fails here."""
-    codes = {code for code, _, _ in LOADER_RULES} | {r.code for r in RULES}
+    codes = {code for code, _, _ in LOADER_CHECKS} | {r.code for r in CHECKS}
     covered = {c.code for c in CASES}
     missing = sorted(codes - covered)
     assert not missing, f"add a case to tests/test_malformed.py for: {', '.join(missing)}"

@@ -75,8 +75,10 @@ def test_every_kind_of_document_renders(rendered: Rendered) -> None:
     assert {"position", "addendum", "letter", "faq", "leaflet"} <= {kind for _, kind in kinds}
     assert {IMSR, NEURO} <= dossiers
     for doc in rendered.documents:
-        assert doc.page.strip(), f"{doc.dossier}/{doc.id} rendered empty"
-        assert "{{" not in doc.page and "{%" not in doc.page, f"unrendered template in {doc.id}"
+        assert doc.markdown.strip(), f"{doc.dossier}/{doc.id} rendered empty"
+        assert "{{" not in doc.markdown and "{%" not in doc.markdown, (
+            f"unrendered template in {doc.id}"
+        )
 
 
 def test_every_document_is_written_as_markdown_pdf_and_docx(
@@ -155,7 +157,7 @@ def test_withdrawn_conclusion_is_stated_with_date_and_reason(rendered: Rendered)
     conclusion = indication_index(imsr)["chronische-pijn"].conclusions[0]
     assert conclusion.revision is not None
     letter = document(rendered, IMSR, "letter")
-    assert conclusion.revision.reason in letter.page
+    assert conclusion.revision.reason in letter.markdown
 
 
 def test_retracted_references_are_marked_where_listed() -> None:
@@ -212,9 +214,9 @@ def test_leaflet_takes_its_dates_from_the_coverage_timeline(rendered: Rendered) 
     for period in indication.coverage:
         for day in (period.start, period.agreed_until):
             if day is not None:
-                assert format_partial_date(day) in leaflet.page, day
+                assert format_partial_date(day) in leaflet.markdown, day
         if period.centres and period.centres.count:
-            assert str(period.centres.count) in leaflet.page
+            assert str(period.centres.count) in leaflet.markdown
 
 
 def test_faq_answers_quote_the_rules(rendered: Rendered) -> None:
@@ -223,9 +225,9 @@ def test_faq_answers_quote_the_rules(rendered: Rendered) -> None:
     faq_model = model(rendered, "neuro-pain-faq")
     faq = document(rendered, "neuro-pain-faq", "faq")
     for rule in faq_model.rules:
-        assert format_rule(rule) in faq.page, rule.id
+        assert format_rule(rule) in faq.markdown, rule.id
     for entry in faq_model.glossary:
-        assert entry.term in faq.page
+        assert entry.term in faq.markdown
 
 
 def test_renaming_an_indication_changes_every_document(tmp_path: Path) -> None:
@@ -240,8 +242,8 @@ def test_renaming_an_indication_changes_every_document(tmp_path: Path) -> None:
     position = document(result, NEURO, "position")
     letter = document(result, NEURO, "letter")
     for doc in (position, letter):
-        assert new in doc.page or new.lower() in doc.page, doc.id
-        assert old not in doc.page and old.lower() not in doc.page, doc.id
+        assert new in doc.markdown or new.lower() in doc.markdown, doc.id
+        assert old not in doc.markdown and old.lower() not in doc.markdown, doc.id
     pages = result.pages
     site_pages = {path: text for path, text in pages.items() if path.startswith(f"{NEURO}/")}
     dossier_page = site_pages[f"{NEURO}/index.md"]

@@ -1,7 +1,7 @@
 """The consistency rules: small named checks, each with a stable code and a rationale.
 
 Every rule takes a loaded, schema-valid dossier and yields findings. The list of rules is
-the source of `docs/checks.md` (``dossier rules``), so the documentation cannot go stale.
+the source of `docs/checks.md` (``dossier checks``), so the documentation cannot go stale.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ CheckFunction = Callable[[LoadedDossier, Dossier], Iterable[Finding]]
 
 
 @dataclass(frozen=True)
-class Rule:
+class Check:
     """A named consistency rule."""
 
     code: str
@@ -36,10 +36,10 @@ class Rule:
     function: CheckFunction
 
 
-RULES: list[Rule] = []
+CHECKS: list[Check] = []
 
 # Rules that the loader applies (schema and file level); listed here for the documentation.
-LOADER_RULES: list[tuple[str, Severity, str]] = [
+LOADER_CHECKS: list[tuple[str, Severity, str]] = [
     (
         "yaml-syntax",
         Severity.ERROR,
@@ -108,11 +108,13 @@ LOADER_RULES: list[tuple[str, Severity, str]] = [
 ]
 
 
-def rule(code: str, severity: Severity, rationale: str) -> Callable[[CheckFunction], CheckFunction]:
+def check(
+    code: str, severity: Severity, rationale: str
+) -> Callable[[CheckFunction], CheckFunction]:
     """Register a check function under a stable code."""
 
     def register(function: CheckFunction) -> CheckFunction:
-        RULES.append(Rule(code, severity, rationale, function))
+        CHECKS.append(Check(code, severity, rationale, function))
         return function
 
     return register
@@ -140,17 +142,17 @@ def run_checks(dossier: LoadedDossier) -> list[Finding]:
     if dossier.model is None:
         return []
     findings: list[Finding] = []
-    for check in RULES:
-        findings.extend(check.function(dossier, dossier.model))
+    for entry in CHECKS:
+        findings.extend(entry.function(dossier, dossier.model))
     return findings
 
 
 def _finding(code: str, message: str, location: Location, hint: str = "") -> Finding:
-    severity = next(r.severity for r in RULES if r.code == code)
+    severity = next(r.severity for r in CHECKS if r.code == code)
     return Finding(code, severity, message, location, hint)
 
 
-@rule(
+@check(
     "duplicate-id",
     Severity.ERROR,
     "Ids are how documents and rules refer to things; each must name one thing.",
@@ -204,7 +206,7 @@ def check_duplicate_ids(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                 seen[ident] = path
 
 
-@rule(
+@check(
     "unknown-reference",
     Severity.ERROR,
     "A conclusion or text cannot rest on a reference the bibliography does not have.",
@@ -229,7 +231,7 @@ def check_unknown_references(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
             )
 
 
-@rule(
+@check(
     "unused-reference",
     Severity.WARNING,
     "An entry nobody cites is either a forgotten citation or clutter.",
@@ -244,7 +246,7 @@ def check_unused_references(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
             yield _finding("unused-reference", f"reference '{key}' is never cited", ref.location)
 
 
-@rule(
+@check(
     "retracted-basis",
     Severity.ERROR,
     "A conclusion that rests only on retracted evidence cannot stand unless its invalidation is recorded.",
@@ -262,7 +264,7 @@ def check_retracted_basis(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                 )
 
 
-@rule(
+@check(
     "unsupported-conclusion",
     Severity.ERROR,
     "A conclusion that the criterion is met must rest on at least one reference.",
@@ -279,7 +281,7 @@ def check_unsupported(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                 )
 
 
-@rule(
+@check(
     "flagged-evidence",
     Severity.WARNING,
     "Every use of retracted, corrected or questioned evidence is shown, with its nature and reason.",
@@ -308,7 +310,7 @@ def check_flagged_evidence(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                 )
 
 
-@rule(
+@check(
     "unknown-id",
     Severity.ERROR,
     "References between parts of a dossier (variants, conditions, conclusions) must resolve.",
@@ -381,7 +383,7 @@ def check_unknown_ids(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
             )
 
 
-@rule(
+@check(
     "unknown-indication",
     Severity.ERROR,
     "A letter must not name an indication the dossier does not have.",
@@ -399,7 +401,7 @@ def check_letter_indications(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                 )
 
 
-@rule(
+@check(
     "coverage-contradicts-verdict",
     Severity.ERROR,
     "Care cannot be insured after a standing conclusion that it does not meet the criterion.",
@@ -423,7 +425,7 @@ def check_coverage_verdict(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                     )
 
 
-@rule(
+@check(
     "coverage-on-invalidated",
     Severity.WARNING,
     "Coverage that rests on a conclusion that no longer stands needs a decision.",
@@ -447,7 +449,7 @@ def check_coverage_basis(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                 )
 
 
-@rule(
+@check(
     "coverage-order",
     Severity.ERROR,
     "Coverage periods of one indication and variant must follow each other without overlap.",
@@ -493,7 +495,7 @@ def _sequence_problem(earlier: CoveragePeriod, later: CoveragePeriod) -> str:
     return ""
 
 
-@rule(
+@check(
     "conditional-incomplete",
     Severity.ERROR,
     "Conditional coverage must say under which condition (study, centres, conditions) and until when.",
@@ -519,7 +521,7 @@ def check_conditional(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                 )
 
 
-@rule(
+@check(
     "date-order",
     Severity.ERROR,
     "Dates must tell a possible story: addenda after the position, deadlines after the letter, predecessors before successors.",
@@ -566,7 +568,7 @@ def check_date_order(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
 _IMAGE = re.compile(r"!\[[^\]]*\]\(")
 
 
-@rule(
+@check(
     "raw-markup",
     Severity.ERROR,
     "Prose is Markdown only: raw blocks for other formats ({=openxml}, {=typst}, {=html}, "

@@ -57,7 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("slug", help="folder name: lower-case letters, digits and hyphens")
     new.add_argument("--title", default=None)
 
-    verbs.add_parser("rules", help="list the consistency rules as Markdown")
+    verbs.add_parser("checks", help="list the check's rules as Markdown (docs/checks.md)")
 
     for name, text in (
         ("render", "render every document (Markdown, PDF, DOCX)"),
@@ -88,10 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    if args.verb == "rules":
-        from tooling.docs import rules_markdown
+    if args.verb == "checks":
+        from tooling.docs import checks_markdown
 
-        sys.stdout.write(rules_markdown())
+        sys.stdout.write(checks_markdown())
         return EXIT_OK
     if args.verb == "schema":
         from tooling.docs import schema_json

@@ -36,7 +36,7 @@ class Document:
     title: str
     date: PartialDate | None
     status: str
-    page: str  # complete Markdown: the site page and the DOCX
+    markdown: str  # the complete document: its site page and its DOCX
     pdf_body: str  # Markdown for the PDF template (letters leave the letterhead to it)
     metadata: Mapping[str, Any] = field(default_factory=dict)
     pdf_template: str = "document"  # templates/pdf/<name>.typst
@@ -50,7 +50,7 @@ class Document:
     def pandoc_source(self, *, for_pdf: bool) -> str:
         """Markdown with a YAML metadata block, as pandoc takes it."""
         meta = yaml.safe_dump(dict(self.metadata), allow_unicode=True, sort_keys=True)
-        return f"---\n{meta}---\n\n{self.pdf_body if for_pdf else self.page}"
+        return f"---\n{meta}---\n\n{self.pdf_body if for_pdf else self.markdown}"
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class _Draft:
     title: str
     date: PartialDate | None
     status: str
-    page: str
+    markdown: str
     pdf_body: str
     metadata: dict[str, Any]
     pdf_template: str = "document"
@@ -108,20 +108,20 @@ def render_documents(
     assert model is not None, "render only dossiers that passed the check"
     drafts = _Drafter(loaded, model, prose, env, language).drafts()
     numbers = first_appearance(
-        (text for d in drafts for text in (d.page, d.pdf_body)),
+        (text for d in drafts for text in (d.markdown, d.pdf_body)),
         then=site_keys() if site_keys else (),
     )
     order = tuple(numbers)
     documents = []
     for draft in drafts:
-        keys = cited_keys(draft.page) + cited_keys(draft.pdf_body)
+        keys = cited_keys(draft.markdown) + cited_keys(draft.pdf_body)
         listing = reference_list(numbers, keys, loaded.references, loaded.flags, language)
         tail = f"\n\n## {message('doc.references', language)}\n\n{listing}\n" if listing else ""
 
         def cite(text: str) -> str:
             return number_citations(text, loaded.flags, order, language).markdown
 
-        page, body = cite(draft.page), cite(draft.pdf_body)
+        markdown, body = cite(draft.markdown), cite(draft.pdf_body)
         documents.append(
             Document(
                 dossier=loaded.slug,
@@ -130,7 +130,7 @@ def render_documents(
                 title=draft.title,
                 date=draft.date,
                 status=draft.status,
-                page=f"{page.rstrip()}{tail}" if tail else page,
+                markdown=f"{markdown.rstrip()}{tail}" if tail else markdown,
                 pdf_body=f"{body.rstrip()}{tail}" if tail else body,
                 metadata=draft.metadata,
                 pdf_template=draft.pdf_template,

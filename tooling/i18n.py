@@ -34,7 +34,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "certainty.very_low": "zeer laag",
         "status.concept": "Concept",
         "status.definitive": "Definitief",
-        "status.withdrawn": "Ingetrokken",
+        "status.revised": "Ingetrokken",
         "revision.invalidated": "Vervallen",
         "revision.revised": "Herzien",
         "revision.under_reassessment": "In herbeoordeling",
@@ -69,7 +69,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "doc.references": "Literatuur",
         "doc.technique": "techniek",
         "doc.in_force": "Ingangsdatum",
-        "doc.conclusion_withdrawn": "Deze conclusie is {kind} op {date}: {reason}",
+        "notice.conclusion_fallen": "Deze conclusie is {kind} op {date}: {reason}",
         "doc.glossary": "Afkortingen",
         "doc.what_changed": "Wat is gewijzigd",
         "doc.where": "Waar",
@@ -126,13 +126,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "site.col.location": "Bestand:regel",
         "site.col.term": "Term",
         "site.col.definition": "Betekenis",
-        "site.withdrawn_icon": "Een conclusie in dit dossier staat niet meer",
-        "site.withdrawn_title": "Let op: een conclusie staat niet meer",
-        "site.withdrawn_title_many": "Let op: {count} conclusies staan niet meer",
-        "site.withdrawn_item": "**{indication}**: de conclusie van {date} (*{verdict}*) is {kind} op "
+        "notice.fallen_icon": "Een conclusie in dit dossier staat niet meer",
+        "notice.fallen_title": "Let op: een conclusie staat niet meer",
+        "notice.fallen_title_many": "Let op: {count} conclusies staan niet meer",
+        "notice.fallen_item": "**{indication}**: de conclusie van {date} (*{verdict}*) is {kind} op "
         "{revision_date}. Reden: {reason}",
-        "site.reassessment_title": "Conclusie in herbeoordeling",
-        "site.reassessment_item": "**{indication}**: de conclusie van {date} wordt herbeoordeeld sinds "
+        "notice.reassessment_title": "Conclusie in herbeoordeling",
+        "notice.reassessment_item": "**{indication}**: de conclusie van {date} wordt herbeoordeeld sinds "
         "{revision_date}. Reden: {reason}",
         "site.replaced_by": "Vervangen door",
         "site.recorded_in": "Vastgelegd in",

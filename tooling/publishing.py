@@ -51,7 +51,7 @@ def write_documents(
 ) -> list[Path]:
     """Write each document as Markdown, PDF and DOCX below ``root/<dossier>/``."""
     pdf_dir = config.templates_dir / "pdf"
-    written = [write_file(root, f"{d.dossier}/{d.id}.md", d.page) for d in documents]
+    written = [write_file(root, f"{d.dossier}/{d.id}.md", d.markdown) for d in documents]
     progress(f"rendering {len(documents)} PDF documents on {jobs} worker(s)")
     jobs_ = [
         (d.pandoc_source(for_pdf=True), pdf_dir / f"{d.pdf_template}.typst") for d in documents

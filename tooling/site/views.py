@@ -55,7 +55,7 @@ _FLAG_CLASS = {
 
 
 @dataclass(frozen=True)
-class Withdrawn:
+class Revised:
     """A conclusion that no longer stands (or is being reassessed), for the warnings on top."""
 
     indication: Indication
@@ -113,7 +113,7 @@ class IndicationView:
     periods: list[PeriodView] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # optional timeline columns with data
     conditions: list[tuple[int, str]] = field(default_factory=list)
-    withdrawn: list[Withdrawn] = field(default_factory=list)
+    revised: list[Revised] = field(default_factory=list)
 
     @property
     def stands(self) -> bool:
@@ -127,7 +127,7 @@ class DocumentView:
     kind: str
     pdf: str | None
     docx: str | None
-    withdrawn: list[Withdrawn]
+    revised: list[Revised]
 
 
 @dataclass
@@ -143,7 +143,7 @@ class DossierView:
     intervention: str
     variants: list[tuple[str, str]]
     indications: list[IndicationView]
-    withdrawn: list[Withdrawn]
+    fallen: list[Revised]
     documents: list[DocumentView]
     references: list[RefView]
     position: DocumentView | None
@@ -220,7 +220,7 @@ class _Builder:
         conclusion_home = {c.id: ind for ind in index.values() for c in ind.conclusions}
         for path, view in by_path.items():
             self.fill_indication(view, path, conclusion_home)
-        withdrawn = [w for v in views for w in v.withdrawn if not w.stands]
+        fallen = [w for v in views for w in v.revised if not w.stands]
         pages = {v.indication.id: v.page for v in views}
         docs = [self.document_view(doc, pages) for doc in self.documents]
         position = next((d for d in docs if d.doc.kind == "position"), None)
@@ -246,7 +246,7 @@ class _Builder:
             ),
             variants=[(v.abbreviation or v.name, v.name) for v in model.intervention.variants],
             indications=views,
-            withdrawn=withdrawn,
+            fallen=fallen,
             documents=docs,
             references=[r for r in (self.ref(k) for k in self.order) if r is not None],
             position=position,
@@ -290,7 +290,7 @@ class _Builder:
                 )
             )
             if c.revision is not None:
-                view.withdrawn.append(Withdrawn(ind, c, view.page))
+                view.revised.append(Revised(ind, c, view.page))
         used: dict[str, None] = {}
         for k, period in enumerate(ind.coverage):
             numbers = [
@@ -341,8 +341,8 @@ class _Builder:
             kind=message(f"kind.{doc.kind}", self.language),
             pdf=pdf if self.downloads(pdf) else None,
             docx=docx if self.downloads(docx) else None,
-            withdrawn=[
-                Withdrawn(n.indication, n.conclusion, pages[n.indication.id]) for n in doc.notices
+            revised=[
+                Revised(n.indication, n.conclusion, pages[n.indication.id]) for n in doc.notices
             ],
         )
 
