@@ -11,7 +11,8 @@ protect what is there:
 * :func:`staged_directory` writes into a staging folder beside the target and swaps it in
   only when everything succeeded. On Linux the swap is one ``renameat2(RENAME_EXCHANGE)``
   call, so at every instant the target is a complete old or a complete new folder, even if
-  the process is killed. Folders left by killed runs are removed by the next run.
+  the process is killed. Folders left by killed runs are removed by the next run (or,
+  where the exchange is unavailable and two renames are used, put back).
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ _CHOOSE = "choose a new folder, an empty one, or one that dossier wrote before"
 # From <linux/fs.h> and <fcntl.h>: stable kernel ABI.
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+
+# Staging folders this process is writing: a leftover with our own pid but not in this set
+# comes from an earlier process that had the same pid (containers reuse small pids).
+_in_use: set[str] = set()
 
 
 def check_output_target(target: Path, config: Config) -> Path:
@@ -155,7 +160,7 @@ def staged_directory(target: Path, config: Config) -> Iterator[Path]:
     the stamp is written and the staging folder replaces the target; on Linux in a single
     atomic exchange, so a kill at any instant leaves a complete old or new folder. Folders
     of runs that were killed (``.<name>.staging-<pid>-<random>``, ``.<name>.retired-…``)
-    are removed first.
+    are removed first. The new folder gets the usual mode (``0o777`` less the umask).
 
     Args:
         target: The output folder.
@@ -196,11 +201,6 @@ def staged_directory(target: Path, config: Config) -> Iterator[Path]:
             shutil.rmtree(old, ignore_errors=True)
     finally:
         _in_use.discard(staging.name)
-
-
-# Staging folders this process is writing: a leftover with our own pid but not in this set
-# comes from an earlier process that had the same pid (containers reuse small pids).
-_in_use: set[str] = set()
 
 
 def _os_error(shown: str, what: str, exc: OSError) -> DossierError:
