@@ -1,0 +1,132 @@
+"""The shape of the toolkit: imports point down the stages, never back up, never in a circle.
+
+Every import of a `tooling` module counts, also one inside a function: a late import that
+calls back into a later stage is the same circle, only hidden. docs/architecture.md
+describes these layers; a new module has to be placed in one here.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from conftest import REPO
+
+PACKAGE = REPO / "tooling"
+
+# Lowest first. A module may import only modules of lower layers.
+LAYERS: list[set[str]] = [
+    # leaves: no toolkit imports of their own
+    {
+        "diagnostics",
+        "dates",
+        "doi",
+        "i18n",
+        "processes",
+        "html_safety",
+        "site.paths",
+    },
+    # the project, the model, and reading sources
+    {"config", "model", "yamlsource", "retractions", "sandbox"},
+    {"bibliography", "facts", "output", "pdf"},
+    {"load", "templating"},
+    # check: prose rendered in the sandbox, then the rules
+    {"prose", "citations"},
+    {"checks", "documents"},
+    {"check_processes", "site.views", "docs", "scaffold"},
+    # render and publish
+    {"site.pages", "engines.mkdocs"},
+    {"publishing"},
+    {"pipeline"},
+    # the edges: the command line and the MkDocs plugin
+    {"cli", "mkdocs_plugin"},
+    {"__main__"},
+]
+PACKAGES = {"", "site", "engines"}  # their __init__ modules hold nothing
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def toolkit_imports(path: Path, known: set[str]) -> set[str]:
+    """The toolkit modules a file imports, anywhere in it."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names: list[str] = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module == "tooling" or node.module.startswith("tooling."):
+                base = node.module.removeprefix("tooling").removeprefix(".")
+                for alias in node.names:
+                    sub = f"{base}.{alias.name}" if base else alias.name
+                    names.append(sub if sub in known else base)
+        elif isinstance(node, ast.Import):
+            names = [
+                a.name.removeprefix("tooling.") for a in node.names if a.name.startswith("tooling.")
+            ]
+        found.update(n for n in names if n not in PACKAGES)
+    return found
+
+
+def graph() -> dict[str, set[str]]:
+    files = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+    known = set(files)
+    return {name: toolkit_imports(path, known) - {name} for name, path in files.items()}
+
+
+def test_every_module_has_a_layer() -> None:
+    placed = set().union(*LAYERS)
+    modules = set(graph()) - PACKAGES
+    assert modules - placed == set(), "place the new module in LAYERS (and the docs)"
+    assert placed - modules == set(), "LAYERS names a module that no longer exists"
+
+
+def test_imports_point_down_the_layers() -> None:
+    layer = {name: i for i, names in enumerate(LAYERS) for name in names}
+    upward = [
+        f"{name} (layer {layer[name]}) imports {dep} (layer {layer[dep]})"
+        for name, deps in graph().items()
+        if name in layer
+        for dep in deps
+        if dep in layer and layer[dep] >= layer[name]
+    ]
+    assert upward == []
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle of the graph, as the modules along it, or None."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+
+    def visit(name: str, path: list[str]) -> list[str] | None:
+        state[name] = 1
+        for dep in sorted(edges.get(name, ())):
+            if state.get(dep) == 1:
+                return [*path, name, dep]
+            if dep not in state and (cycle := visit(dep, [*path, name])):
+                return cycle
+        state[name] = 2
+        return None
+
+    for name in sorted(edges):
+        if name not in state and (cycle := visit(name, [])):
+            return cycle
+    return None
+
+
+def test_no_import_cycle() -> None:
+    cycle = find_cycle(graph())
+    assert cycle is None, " -> ".join(cycle or [])
+
+
+def test_the_checker_finds_a_cycle(tmp_path: Path) -> None:
+    """The cycle test can fail: two modules that import each other, one late, are found."""
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    a.write_text("from tooling.b import x\n", encoding="utf-8")
+    b.write_text("def f():\n    from tooling import a\n", encoding="utf-8")
+    edges = {"a": toolkit_imports(a, {"a", "b"}), "b": toolkit_imports(b, {"a", "b"})}
+    assert edges == {"a": {"b"}, "b": {"a"}}
+    assert find_cycle(edges) == ["a", "b", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
