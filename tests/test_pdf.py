@@ -317,12 +317,13 @@ def test_render_many_stops_a_document_that_takes_too_long(tmp_path: Path) -> Non
 
 
 def test_render_many_names_the_document(tmp_path: Path) -> None:
-    slow = tmp_path / "slow.typst"
-    slow.write_text(SLOW_TEMPLATE, encoding="utf-8")
-    jobs = [(letter(), LETTER), (letter(), slow)]
+    broken = tmp_path / "broken.typst"
+    broken.write_text("#let x = (\n$body$\n", encoding="utf-8")
+    jobs = [(letter(), LETTER), (letter(), broken)]
     with pytest.raises(PdfError) as info:
-        render_many(jobs, workers=2, timeout=0.5, names=["a/brief.md", "b/traag.md"])
-    assert info.value.location is not None and info.value.location.path == "b/traag.md"
+        render_many(jobs, workers=2, names=["a/brief.md", "b/kapot.md"])
+    assert info.value.location is not None and info.value.location.path == "b/kapot.md"
+    assert "typst error" in info.value.message and "broken.typst" in info.value.message
 
 
 def test_render_many_reports_a_worker_that_died(tmp_path: Path) -> None:
