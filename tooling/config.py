@@ -15,7 +15,7 @@ from tooling.diagnostics import DossierError, Location
 
 CONFIG_NAME = "dossier.toml"
 _KNOWN = {
-    "project": {"dossiers", "templates", "output", "site", "docs", "language"},
+    "project": {"dossiers", "templates", "output", "site", "language"},
     "retractions": {"database", "snapshot_date", "sha256"},
 }
 
@@ -29,7 +29,6 @@ class Config:
     templates_dir: Path
     output_dir: Path
     site_dir: Path
-    docs_dir: Path
     language: str = "nl"
     retraction_db: Path | None = None
     retraction_snapshot_date: str = ""
@@ -93,7 +92,6 @@ def load_config(root: Path | None = None) -> Config:
         templates_dir=root / setting(project, "templates", "templates"),
         output_dir=root / setting(project, "output", "build"),
         site_dir=root / setting(project, "site", "site"),
-        docs_dir=root / setting(project, "docs", "docs"),
         language=setting(project, "language", "nl"),
         retraction_db=root / database if database else None,
         retraction_snapshot_date=setting(retractions, "snapshot_date", ""),

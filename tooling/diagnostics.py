@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 
@@ -59,30 +59,6 @@ class Finding:
         return (self.location.path, self.location.line, self.location.column, self.code)
 
 
-@dataclass
-class Report:
-    """Every finding of a run, in the order of the files they point at."""
-
-    findings: list[Finding] = field(default_factory=list)
-
-    def add(self, finding: Finding) -> None:
-        self.findings.append(finding)
-
-    def extend(self, findings: Iterable[Finding]) -> None:
-        self.findings.extend(findings)
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.ERROR]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity is Severity.WARNING]
-
-    def sorted(self) -> list[Finding]:
-        return sorted(self.findings, key=lambda f: f.sort_key)
-
-
 class DossierError(Exception):
     """Unusable input or configuration; the CLI turns it into exit code 2."""
 
@@ -96,14 +72,6 @@ class DossierError(Exception):
         prefix = f"{self.location}: " if self.location else ""
         suffix = f" ({self.hint})" if self.hint else ""
         return f"{prefix}error: {self.message}{suffix}"
-
-
-class CheckFailed(Exception):
-    """The check found errors; carries them so a build can print them and stop."""
-
-    def __init__(self, findings: Sequence[Finding]) -> None:
-        super().__init__(f"{len(findings)} error(s)")
-        self.findings = list(findings)
 
 
 def findings_to_json(findings: Sequence[Finding], summary: dict[str, object]) -> str:
