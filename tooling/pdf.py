@@ -17,7 +17,6 @@ document takes too long.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import datetime as dt
 import importlib.util
@@ -31,7 +30,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
@@ -155,25 +154,37 @@ def _epoch(meta: dict[str, Any]) -> int:
     return _FALLBACK_EPOCH
 
 
-def _pandoc(markdown: str, args: list[str], *, names: Path, epoch: int, sandbox: bool) -> bytes:
+def _pandoc(
+    markdown: str,
+    args: list[str],
+    *,
+    names: Path,
+    epoch: int,
+    sandbox: bool,
+    lua_filter: bytes | None = None,
+) -> bytes:
     """Run pandoc on ``markdown`` and return its stdout.
 
     Calling the binary directly is faster than pypandoc, which adds a temp file
     and version probes per call. ``sandbox`` adds ``--sandbox``: pandoc reads no file
-    but its arguments, but it also ignores ``SOURCE_DATE_EPOCH`` then. pandoc is killed
-    after :data:`PANDOC_TIMEOUT_S` seconds.
+    but its arguments, but it also ignores ``SOURCE_DATE_EPOCH`` then. ``lua_filter`` is
+    the source of a Lua filter. pandoc is killed after :data:`PANDOC_TIMEOUT_S` seconds.
     """
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch))
     cmd = [_pandoc_path(), *(["--sandbox"] if sandbox else []), "--from", _FROM, *args]
     try:
-        proc = subprocess.run(
-            cmd,
-            input=markdown.encode("utf-8"),
-            capture_output=True,
-            env=env,
-            timeout=PANDOC_TIMEOUT_S,
-            check=False,
-        )
+        with _filter_file(lua_filter) as (path, keep_fds):
+            if path:
+                cmd += ["--lua-filter", path]
+            proc = subprocess.run(
+                cmd,
+                input=markdown.encode("utf-8"),
+                capture_output=True,
+                env=env,
+                timeout=PANDOC_TIMEOUT_S,
+                check=False,
+                pass_fds=keep_fds,
+            )
     except subprocess.TimeoutExpired:
         raise PdfError(
             f"pandoc took longer than {PANDOC_TIMEOUT_S} s; stopped", _at(names)
@@ -291,42 +302,56 @@ def render_docx(markdown: str, *, reference_doc: Path, resource_dir: Path | None
         raise PdfError("reference document not found", _at(reference_doc))
     meta = _front_matter(markdown)
     args = ["--to", "docx", "--reference-doc", str(reference_doc), "--output", "-"]
-    args += ["--lua-filter", _images_to_text_filter()]
     if isinstance(meta.get("date_text"), str):
         # Word shows the date line as written; readers want "7 mei 2025", not ISO.
         args += ["--metadata", f"date={meta['date_text']}"]
     if resource_dir is not None:
         args += ["--resource-path", str(resource_dir)]
-    return _pandoc(markdown, args, names=reference_doc, epoch=_epoch(meta), sandbox=False)
+    return _pandoc(
+        markdown,
+        args,
+        names=reference_doc,
+        epoch=_epoch(meta),
+        sandbox=False,
+        lua_filter=_IMAGES_TO_TEXT,
+    )
 
 
 _IMAGES_TO_TEXT = (
-    b"-- Written by tooling/pdf.py: pandoc must not read the files and URLs images name.\n"
+    b"-- From tooling/pdf.py: pandoc must not read the files and URLs that images name.\n"
     b"function Image(image) return image.caption end\n"
 )
 
 
-@lru_cache(maxsize=1)
-def _images_to_text_filter() -> str:
-    """A Lua filter that replaces every image by its alt text, as a private temporary file.
+@contextlib.contextmanager
+def _filter_file(source: bytes | None) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """A path pandoc can read ``source`` from, and the descriptors it must inherit.
 
-    pandoc takes filters from files only. A ``.lua`` file beside this module would need
-    package-data settings to be installed, so the filter is written once per process
-    (``mkstemp``: private, unpredictable name) and removed at exit.
+    pandoc takes filters from files only. Where ``/dev/fd`` exists the filter goes through
+    a pipe, so no file is left behind even when the command is killed; elsewhere through
+    a private temporary file (``mkstemp``: unpredictable name, owner only).
     """
-    try:
+    if source is None:
+        yield "", ()
+    elif os.name == "posix" and os.path.isdir("/dev/fd"):
+        read_end, write_end = os.pipe()
+        try:
+            try:
+                os.write(write_end, source)  # a few hundred bytes: the pipe buffer holds them
+            finally:
+                os.close(write_end)  # pandoc reads to the end of the pipe
+            yield f"/dev/fd/{read_end}", (read_end,)
+        finally:
+            os.close(read_end)
+    else:
         handle, path = tempfile.mkstemp(prefix="dossier-pandoc-", suffix=".lua")
-        with os.fdopen(handle, "wb") as file:
-            file.write(_IMAGES_TO_TEXT)
-    except OSError as exc:
-        raise PdfError(f"cannot write a temporary file for pandoc: {exc}") from None
-    atexit.register(_remove, path)
-    return path
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(OSError):
-        os.unlink(path)
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(source)
+            yield path, ()
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
 
 
 _Job = tuple[str, Path, Path | None]
