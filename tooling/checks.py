@@ -212,6 +212,8 @@ def check_duplicate_ids(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
     "A conclusion or text cannot rest on a reference the bibliography does not have.",
 )
 def check_unknown_references(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    if any(f.code == "unreadable-file" and f.location.path == d.bib_path for f in d.findings):
+        return  # every key would be unknown: the unreadable file is the one finding to fix
     for p, ind in walk_indications(m):
         for j, c in enumerate(ind.conclusions):
             for k, key in enumerate(c.evidence):
