@@ -11,7 +11,6 @@ import functools
 import http.server
 import os
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -20,7 +19,6 @@ from urllib.parse import unquote, urljoin, urlparse
 
 import pytest
 
-from tooling.cli import main
 from tooling.config import load_config
 from tooling.facts import conclusion_stands, walk_indications
 from tooling.pipeline import Checked, check
@@ -54,16 +52,9 @@ def checked() -> Checked:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = tmp_path_factory.mktemp("project")
-    for part in ("dossiers", "templates", "data", "dossier.toml", "mkdocs.yml"):
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, project / part)
-        else:
-            shutil.copy2(source, project / part)
-    assert main(["--root", str(project), "build", "--quiet"]) == 0
-    return project / "site"
+def site(built_site: Path) -> Path:
+    """The example project's site, built once for the whole run (conftest.built_site)."""
+    return built_site
 
 
 @pytest.fixture(scope="module")
