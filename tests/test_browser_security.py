@@ -382,6 +382,7 @@ def test_payloads_reach_the_site_only_as_harmless_text(payload_site: Path) -> No
     assert "&lt;script&gt;" in everything  # the reason, shown as text on the check page
     for path, text in pages.items():
         assert CSP_FIRST.search(text), path
+        assert 0 < text.find("<meta charset") < 1024 - 30, path  # declared in the first 1024 bytes
         assert active_markup(text) == [], path
         assert all(is_theme_script(s) for s in inline_scripts(text)), path
         assert "javascript:" not in text.replace("javascript:void", ""), path
