@@ -307,3 +307,29 @@ def test_help_exits_0(run_cli: RunCli) -> None:
     code, out, _ = run_cli(["--help"])
     assert code == 0
     assert "check" in out
+
+
+def test_many_findings_of_one_kind_are_summarised(
+    make_project: MakeProject, run_cli: RunCli
+) -> None:
+    """Beyond PER_CODE findings of one code, the rest are counted; --all prints every one."""
+    from tooling.cli import PER_CODE
+
+    files = base_files()
+    extra = PER_CODE + 7
+    files[B] = str(files[B]) + "".join(
+        f"\n@misc{{ongebruikt{i},\n  title = {{Ongebruikt {i}}},\n}}\n" for i in range(extra)
+    )
+    root = make_project(files)
+    code, out, _ = run_cli(["check"], cwd=root)
+    assert code == 0
+    lines = out.splitlines()
+    assert sum(" unused-reference warning: " in line for line in lines) == PER_CODE
+    assert f"... and 7 more 'unused-reference' findings ({extra} in all;" in out
+    assert f"0 errors, {extra} warnings" in lines[-1]
+    code, out, _ = run_cli(["check", "--all"], cwd=root)
+    assert sum(" unused-reference warning: " in line for line in out.splitlines()) == extra
+    code, out, _ = run_cli(["check", "--quiet"], cwd=root)
+    assert (
+        "unused-reference" not in out and f"{extra} warnings" in out
+    )  # errors only, and the count
