@@ -56,6 +56,10 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 PANDOC_TIMEOUT_S = 30
+PANDOC_HEAP_MB = 1024
+"""pandoc's heap limit (its ``+RTS -M``); the Markdown of a long dossier needs a few MB."""
+WORKER_MEMORY_MB = 4096
+"""Address space of a PDF worker (typst with its embedded fonts maps about 300 MB)."""
 """Seconds one pandoc run may take; a letter takes ~0.05 s."""
 DOCUMENT_TIMEOUT_S = 30.0
 """Seconds :func:`render_many` allows one document (pandoc and Typst); a letter takes ~0.1 s."""
@@ -171,7 +175,16 @@ def _pandoc(
     the source of a Lua filter. pandoc is killed after :data:`PANDOC_TIMEOUT_S` seconds.
     """
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(epoch))
-    cmd = [_pandoc_path(), *(["--sandbox"] if sandbox else []), "--from", _FROM, *args]
+    cmd = [
+        _pandoc_path(),
+        # pandoc's manual advises a heap limit for untrusted input: a pathological document
+        # fails with "Heap exhausted" instead of taking the machine's memory.
+        *("+RTS", f"-M{PANDOC_HEAP_MB}m", "-RTS"),
+        *(["--sandbox"] if sandbox else []),
+        "--from",
+        _FROM,
+        *args,
+    ]
     try:
         with _filter_file(lua_filter) as (path, keep_fds):
             if path:
@@ -507,9 +520,24 @@ def _stop(workers: list[tuple[BaseProcess, Connection]], *, graceful: bool) -> N
             process.join(5)
 
 
+def _limit_memory(megabytes: int) -> None:
+    """Cap this process's address space: typst running away fails this worker, not the machine."""
+    try:
+        import resource
+
+        limit = megabytes * 1024 * 1024
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, ValueError, OSError):  # not on this platform: the time limit remains
+        pass
+
+
 def _worker_main(connection: Connection, parent_pid: int) -> None:
     """A PDF worker: render the jobs it receives until told to stop (``None``)."""
     die_with_parent(parent_pid)
+    _limit_memory(WORKER_MEMORY_MB)
     # Ctrl-C reaches the whole process group: the parent stops the workers itself, and a
     # KeyboardInterrupt here would print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
