@@ -382,6 +382,35 @@ def test_active_markup_outside_content() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<a href="java\tscript:x">',
+        '<a href="java\nscript:x">',
+        '<a href=" \x01javascript:x">',
+        '<a href="jav&#x09;ascript:x">',
+        '<a href="javascript&colon;x">',
+        "<a HREF=JavaScript:x>",
+        "<a href=vbscript:x>",
+        '<svg><a xlink:href="javascript:x">',
+        "<img/onerror=x>",
+        '<img src="x"onerror=x>',
+        "<p\tONCLICK = x>",
+        "<iframe src=x>",
+        "<BASE href=x>",
+        "<object data=x>",
+    ],
+)
+def test_active_markup_sees_through_spelling(markup: str) -> None:
+    """The quick pre-check lets every spelling through to the full parse."""
+    assert len(active_markup(page(body=markup))) == 1
+
+
+def test_active_markup_ignores_look_alikes() -> None:
+    text = "<p>De optie on=uit, aria-controls=x, zie javascripts/ en het script: tekst.</p>"
+    assert active_markup(page(body=text)) == []
+
+
 # --- pandoc raw blocks -----------------------------------------------------------------------
 
 RAW_CASES: list[tuple[str, list[tuple[int, int, str]]]] = [
