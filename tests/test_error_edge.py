@@ -7,6 +7,7 @@ never a Python traceback. A failed command leaves the previous output as it was.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,11 +54,11 @@ def test_a_broken_typst_template_is_a_located_error(project: Path) -> None:
 def test_a_broken_toolkit_template_names_its_file_and_line(project: Path) -> None:
     template = project / "templates" / "letter.md.j2"
     lines = template.read_text(encoding="utf-8").splitlines()
-    lines.insert(3, "{{ letter.geen_veld.verder }}")
+    lines.insert(5, "{{ letter.geen_veld.verder }}")  # after the letterhead loop
     template.write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, output = dossier(project, "render", IMSR, "-o", str(project / "out"))
     assert code == 2, output
-    assert "letter.md.j2:4" in output and "geen_veld" in output
+    assert "letter.md.j2:6" in output and "geen_veld" in output
 
 
 def test_a_failed_mkdocs_build_keeps_the_previous_site(project: Path) -> None:
@@ -86,3 +87,13 @@ def test_an_output_inside_the_project_is_refused(project: Path, target: str) -> 
     assert code == 2, output
     assert "error:" in output
     assert sorted(str(p.relative_to(project)) for p in project.rglob("*")) == listing
+
+
+def test_the_template_cache_lives_in_the_project_and_never_fails_a_build(project: Path) -> None:
+    code, output = dossier(project, "render", IMSR, "-o", str(project / "out"))
+    assert code == 0, output
+    assert list((project / ".dossier-cache" / "jinja").iterdir())  # compiled templates
+    shutil.rmtree(project / ".dossier-cache")
+    (project / ".dossier-cache").write_text("not a folder\n", encoding="utf-8")  # unusable
+    code, output = dossier(project, "render", IMSR, "-o", str(project / "out"))
+    assert code == 0, output
