@@ -61,10 +61,32 @@ def example() -> RetractionDatabase:
         "DOI: 10.5555/rw-example.005",
         "  10.5555/rw-example.005\n",
         "10.5555/rw-\nexample.005",
+        "doi.org/10.5555/rw-example.005",
+        "10.5555/rw-example.005.",
+        "(doi: 10.5555/rw-example.005);",
+        "１０．５５５５/rw-example.００５",
+        "10.5555/rw-\u200bexample.005",
     ],
 )
 def test_doi_normalisation(written: str) -> None:
     assert normalize_doi(written) == "10.5555/rw-example.005"
+
+
+def test_normalize_doi_is_the_one_in_tooling_doi() -> None:
+    from tooling import doi
+
+    assert normalize_doi is doi.normalize_doi
+
+
+def test_example_database_finds_a_doi_written_with_a_sentence_around_it(
+    example: RetractionDatabase,
+) -> None:
+    written = "(https://doi.org/10.5555/RW-EXAMPLE.001)."
+    assert (
+        [n.nature for n in example.notices(written)]
+        == [n.nature for n in example.notices("10.5555/rw-example.001")]
+        != []
+    )
 
 
 def test_doi_normalisation_leaves_other_text_alone() -> None:

@@ -15,6 +15,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tooling.diagnostics import Location
 from tooling.yamlsource import YamlError, load_yaml
 
 REPO = Path(__file__).resolve().parents[1]
@@ -95,3 +96,60 @@ def test_random_plain_scalars_resolve_as_the_safe_loader_does(words: list[str]) 
         return  # not YAML the reference accepts (or a date it cannot build); not this test
     value, _ = load_yaml(text, "x.yaml")
     assert value == expected
+
+
+# --- positions inside string values (prose errors point into block scalars) ------------------
+
+prose_lines = st.lists(
+    st.text(
+        alphabet=st.characters(
+            codec="utf-8", categories=("L", "N", "P", "Zs"), exclude_characters="\"\\'#"
+        ),
+        max_size=30,
+    ).map(str.strip),
+    min_size=1,
+    max_size=5,
+).map("\n".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=prose_lines,
+    style=st.sampled_from(["|", ">", '"', "'", None]),
+    indent=st.sampled_from([0, 2, 6]),
+)
+def test_every_character_of_a_string_value_is_located_in_the_file(
+    text: str, style: str | None, indent: int
+) -> None:
+    """`SourceMap.locate_in_value` finds each visible character of a value where it stands.
+
+    The value is dumped by PyYAML in each scalar style, under a key nested ``indent``
+    columns deep; every character that is not a space (folding turns line breaks into
+    spaces) must map to the same character in the file.
+    """
+    dumped = yaml.safe_dump(
+        {"prose": text}, default_style=style, allow_unicode=True, width=40, indent=2
+    )
+    pad = " " * (indent + 2)
+    document = "outer:\n" + "".join(
+        (pad + line if line else "") + "\n" for line in dumped.splitlines() if line != "..."
+    )
+    value, source = load_yaml(document, "x.yaml")
+    assert value["outer"]["prose"] == text
+    lines = document.split("\n")
+    for number, line in enumerate(text.split("\n"), 1):
+        for column, char in enumerate(line, 1):
+            if char.isspace() or char not in document:  # spaces may be folded line breaks;
+                continue  # PyYAML escapes some characters in double quotes
+            where = source.locate_in_value(("outer", "prose"), number, column)
+            assert where.path == "x.yaml"
+            assert lines[where.line - 1][where.column - 1] == char, (document, number, column)
+
+
+def test_locate_in_value_falls_back_to_the_value() -> None:
+    value, source = load_yaml("a:\n  b: [1, 2]\n  c: |\n    x\n", "x.yaml")
+    assert value["a"]["c"] == "x\n"
+    assert source.locate_in_value(("a", "b"), 1, 1) == source.locate(("a", "b"))  # not text
+    assert source.locate_in_value(("a", "c"), 5, 1) == source.locate(("a", "c"))  # no line 5
+    assert source.locate_in_value(("a", "c"), 1, 0).column == 0  # column unknown
+    assert source.locate_in_value(("a", "c"), 1, 1) == Location("x.yaml", 4, 5)

@@ -7,13 +7,14 @@ import re
 from dataclasses import dataclass, field
 
 from tooling.diagnostics import Finding, Location, Severity
-from tooling.retractions import Notice, normalize_doi, notice_from_fields
+from tooling.doi import normalize_doi
+from tooling.retractions import Notice, notice_from_fields
 
 # bibtexparser logs parse failures itself; we report them as findings with a location instead.
 logging.getLogger("bibtexparser").setLevel(logging.CRITICAL)
 
 _BRACES = re.compile(r"[{}]")
-_DOI = re.compile(r"^10\.\d{4,9}/\S+$")
+_DOI = re.compile(r"10\.\d{4,9}/\S+")  # matched in full against the normalised DOI
 
 
 @dataclass(frozen=True)
@@ -27,8 +28,21 @@ class Reference:
     notices: tuple[Notice, ...] = field(default=())
 
     @property
-    def doi(self) -> str:
+    def doi_key(self) -> str:
+        """The DOI normalised for comparison (`tooling.doi.normalize_doi`); '' without one.
+
+        Use this to look a reference up (retraction database, duplicates): any way of
+        writing the DOI gives the same key.
+        """
         return normalize_doi(self.fields.get("doi", ""))
+
+    @property
+    def doi(self) -> str:
+        """The DOI as the toolkit shows and links it: the normalised form (`doi_key`).
+
+        The entry's text as written stays in ``fields["doi"]``.
+        """
+        return self.doi_key
 
     @property
     def title(self) -> str:
@@ -40,8 +54,8 @@ class Reference:
 
     @property
     def url(self) -> str:
-        if self.doi:
-            return f"https://doi.org/{self.doi}"
+        if self.doi_key:
+            return f"https://doi.org/{self.doi_key}"
         return self.fields.get("url", "")
 
     @property
@@ -83,7 +97,7 @@ def _add_entry(
     except ValueError as exc:
         findings.append(Finding("bib-retraction-field", Severity.ERROR, str(exc), location))
     doi = fields.get("doi", "")
-    if doi and not _DOI.match(normalize_doi(doi)):
+    if doi and not _DOI.fullmatch(normalize_doi(doi)):
         findings.append(
             Finding(
                 "bib-bad-doi",

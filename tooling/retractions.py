@@ -11,13 +11,31 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tooling.diagnostics import DossierError, Location
+from tooling.doi import normalize_doi
+
+if TYPE_CHECKING:
+    from _csv import Reader
+
+__all__ = [
+    "COLUMNS",
+    "MAX_FIELD_CHARS",
+    "Nature",
+    "Notice",
+    "RetractionDatabase",
+    "Snapshot",
+    "current_notice",
+    "normalize_doi",  # re-exported: the one DOI normalisation lives in tooling.doi
+    "notice_from_fields",
+    "parse_reasons",
+    "parse_rw_date",
+]
 
 COLUMNS = (
     "Record ID", "Title", "Subject", "Institution", "Journal", "Publisher", "Country", "Author",
@@ -25,7 +43,16 @@ COLUMNS = (
     "OriginalPaperDate", "OriginalPaperDOI", "OriginalPaperPubMedID", "RetractionNature",
     "Reason", "Paywalled", "Notes",
 )  # fmt: skip
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+
+MAX_FIELD_CHARS = 1_000_000
+"""The largest CSV field accepted, in characters.
+
+Python's csv module refuses fields over 131,072 characters by default; Retraction Watch's
+``Notes`` and ``Title`` cells stay far below that, but a hand-edited export may not, so up
+to a million is read. A larger field means the file is not what it claims to be (an
+unclosed quote swallows the rest of the file into one field): it is refused with the file
+and line.
+"""
 
 
 class Nature(StrEnum):
@@ -63,13 +90,6 @@ class Notice:
     @property
     def reason(self) -> str:
         return "; ".join(self.reasons)
-
-
-def normalize_doi(text: str) -> str:
-    """Normalise a DOI for comparison: no URL or ``doi:`` prefix, no whitespace, lower case."""
-    doi = "".join(text.split())
-    doi = _DOI_PREFIX.sub("", doi)
-    return doi.lower()
 
 
 def current_notice(notices: Iterable[Notice]) -> Notice | None:
@@ -157,7 +177,21 @@ class RetractionDatabase:
 
     @classmethod
     def from_csv(cls, path: Path, *, display: str, date: str = "") -> RetractionDatabase:
-        """Read the CSV; raise DossierError naming the file when it is not one."""
+        """Read a Retraction Watch CSV snapshot.
+
+        Args:
+            path: The CSV file (UTF-8, or Windows-1252 as older exports are).
+            display: The file's name as messages show it.
+            date: The snapshot's date, as configured.
+
+        Returns:
+            The database, keyed by normalised DOI of the original paper.
+
+        Raises:
+            DossierError: The file cannot be read, is not a Retraction Watch CSV, is not
+                valid CSV, or has a field over `MAX_FIELD_CHARS`; it names the file and,
+                where there is one, the line.
+        """
         try:
             raw = path.read_bytes()
         except OSError as exc:
@@ -173,41 +207,14 @@ class RetractionDatabase:
             text = raw.decode("latin-1")  # older Retraction Watch exports are Windows-1252
         del raw
         reader = csv.reader(io.StringIO(text, newline=""))  # quoted fields may hold newlines
-        header = next(reader, None)
-        if header is None or [h.strip() for h in header] != list(COLUMNS):
-            raise DossierError(
-                "not a Retraction Watch CSV: expected the 20 columns "
-                f"'{COLUMNS[0]}' ... '{COLUMNS[-1]}'",
-                Location(display, 1),
-            )
-        width = len(COLUMNS)
-        doi_col = _DOI_INDEX
-        nature_col, date_col, reason_col, notice_col, id_col = _NEEDED_INDEX
-        records: dict[str, list[_Record]] = {}
-        shared: dict[str, str] = {}  # one copy of each nature, date and reason text
-        count = 0
-        for row in reader:
-            count += 1
-            if len(row) != width:
-                raise DossierError(
-                    f"row has {len(row)} columns, expected {width}",
-                    Location(display, reader.line_num),
-                )
-            doi = normalize_doi(row[doi_col])
-            if doi.startswith("10."):
-                nature, day, reason = row[nature_col], row[date_col], row[reason_col]
-                record = (
-                    shared.setdefault(nature, nature),
-                    shared.setdefault(day, day),
-                    shared.setdefault(reason, reason),
-                    row[notice_col],
-                    row[id_col],
-                )
-                found = records.get(doi)
-                if found is None:
-                    records[doi] = [record]
-                else:
-                    found.append(record)
+        # The limit is the csv module's global; keep ours only while this file is read.
+        previous_limit = csv.field_size_limit(MAX_FIELD_CHARS)
+        try:
+            records, count = _read_rows(reader, display)
+        except csv.Error as exc:
+            raise _csv_error(exc, display, reader.line_num) from None
+        finally:
+            csv.field_size_limit(previous_limit)
         return cls._of_records(records, Snapshot(display, digest, date, count))
 
     def subset(self, dois: Iterable[str]) -> RetractionDatabase:
@@ -246,6 +253,59 @@ class RetractionDatabase:
 
     def __len__(self) -> int:
         return len(self._records)
+
+
+def _read_rows(reader: Reader, display: str) -> tuple[dict[str, list[_Record]], int]:
+    """The records of every row by normalised DOI, and the number of rows after the header."""
+    header = next(reader, None)
+    if header is None or [h.strip() for h in header] != list(COLUMNS):
+        raise DossierError(
+            "not a Retraction Watch CSV: expected the 20 columns "
+            f"'{COLUMNS[0]}' ... '{COLUMNS[-1]}'",
+            Location(display, 1),
+        )
+    width = len(COLUMNS)
+    doi_col = _DOI_INDEX
+    nature_col, date_col, reason_col, notice_col, id_col = _NEEDED_INDEX
+    records: dict[str, list[_Record]] = {}
+    shared: dict[str, str] = {}  # one copy of each nature, date and reason text
+    count = 0
+    for row in reader:
+        count += 1
+        if len(row) != width:
+            raise DossierError(
+                f"row has {len(row)} columns, expected {width}",
+                Location(display, reader.line_num),
+            )
+        doi = normalize_doi(row[doi_col])
+        if doi.startswith("10."):
+            nature, day, reason = row[nature_col], row[date_col], row[reason_col]
+            record = (
+                shared.setdefault(nature, nature),
+                shared.setdefault(day, day),
+                shared.setdefault(reason, reason),
+                row[notice_col],
+                row[id_col],
+            )
+            found = records.get(doi)
+            if found is None:
+                records[doi] = [record]
+            else:
+                found.append(record)
+    return records, count
+
+
+def _csv_error(exc: csv.Error, display: str, line: int) -> DossierError:
+    """A csv module error as a DossierError naming the file and the line it stopped at."""
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return DossierError(
+            f"a field is longer than {MAX_FIELD_CHARS:,} characters; "
+            "not a Retraction Watch CSV (an unclosed quote?)",
+            Location(display, line),
+            hint="check the quotes on this line and the lines before it",
+        )
+    return DossierError(f"not a valid CSV file: {text}", Location(display, line))
 
 
 def _record(row: list[str]) -> _Record:

@@ -16,13 +16,26 @@ from typing import Any
 import jinja2
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from tooling.dates import PartialDate
-from tooling.diagnostics import DossierError, Location
+from tooling.diagnostics import Location
 from tooling.facts import indication_index
 from tooling.i18n import join_list, message
 from tooling.model import CoveragePeriod, Dossier, Indication, Letter, Rule
+from tooling.sandbox import BoundedSandbox, TemplateError, Where, render_sandboxed
+from tooling.sandbox import _template_line as _template_line  # kept importable from here
+
+__all__ = [
+    "TemplateError",  # defined in tooling.sandbox, importable from here as before
+    "document_environment",
+    "format_partial_date",
+    "format_rule",
+    "lower_first",
+    "prose_context",
+    "render_prose",
+    "render_template",
+    "sandbox",
+]
 
 _DATE_PATTERNS = {
     "long": "d MMMM y",
@@ -30,10 +43,6 @@ _DATE_PATTERNS = {
     "weekday": "EEEE d MMMM",
     "month": "MMMM y",
 }
-
-
-class TemplateError(DossierError):
-    """A template or a prose template failed; carries the file and line."""
 
 
 def format_partial_date(
@@ -116,15 +125,16 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
         return None
 
 
-_SANDBOX: dict[str, ImmutableSandboxedEnvironment] = {}
+_SANDBOX: dict[str, BoundedSandbox] = {}
 
 
-def sandbox(language: str = "nl") -> ImmutableSandboxedEnvironment:
-    """The sandboxed environment for prose written inside dossiers (shared, it is stateless)."""
+def sandbox(language: str = "nl") -> BoundedSandbox:
+    """The bounded sandbox for prose written inside dossiers (shared: it keeps no state).
+
+    See `tooling.sandbox` for its limits; the Dutch filters are added (and checked) here.
+    """
     if language not in _SANDBOX:
-        env = ImmutableSandboxedEnvironment(
-            undefined=jinja2.StrictUndefined, keep_trailing_newline=True
-        )
+        env = BoundedSandbox(keep_trailing_newline=True)
         env.filters.update(_filters(language))
         _SANDBOX[language] = env
     return _SANDBOX[language]
@@ -178,47 +188,30 @@ def prose_context(dossier: Dossier, letter: Letter | None = None) -> dict[str, A
 
 
 def render_prose(
-    text: str, context: Mapping[str, Any], location: Location, language: str = "nl"
+    text: str, context: Mapping[str, Any], location: Location | Where, language: str = "nl"
 ) -> str:
-    """Render dossier prose as a sandboxed template; errors name the file and line."""
+    """Render dossier prose in the bounded sandbox; errors name the file, line and column.
+
+    Args:
+        text: The prose (a Jinja template).
+        context: What it may use (`prose_context`).
+        location: Where the prose stands. A Location at line 1 (or without a line) is a
+            whole file, so the prose's lines are the file's; any other Location is where a
+            YAML value starts, and errors are reported there. For exact places inside a
+            YAML value pass a callable ``where(line, column) -> Location`` instead, e.g.
+            ``lambda line, column: source_map.locate_in_value(path, line, column)``.
+        language: The language of the filters (dates, verdicts).
+
+    Returns:
+        The rendered text (the text itself when it has no template syntax).
+
+    Raises:
+        TemplateError: The prose is not a valid template, fails or exceeds a limit of the
+            sandbox (`tooling.sandbox`).
+    """
     if "{" not in text:  # most prose has no template syntax: skip the compile
         return text
-    env = sandbox(language)
-    try:
-        return env.from_string(text).render(context)
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(
-            f"template syntax: {exc.message}", _shift(location, exc.lineno)
-        ) from None
-    except jinja2.UndefinedError as exc:
-        raise TemplateError(
-            f"template uses something that does not exist: {exc.message}",
-            _shift(location, _template_line(exc)),
-            hint="see the prose context in docs/dossier-format.md",
-        ) from None
-    except (KeyError, ValueError, TypeError, AttributeError, jinja2.TemplateError) as exc:
-        message_text = exc.args[0] if isinstance(exc, KeyError) and exc.args else str(exc)
-        raise TemplateError(
-            f"template failed: {message_text}", _shift(location, _template_line(exc))
-        ) from None
-
-
-def _template_line(exc: BaseException) -> int | None:
-    """The template line an exception came from (Jinja maps template frames to their lines)."""
-    line = None
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
-
-
-def _shift(location: Location, lineno: int | None) -> Location:
-    """A template line inside a file: the file's line when the prose is a whole file."""
-    if lineno and location.line <= 1:
-        return Location(location.path, lineno, 0)
-    return location
+    return render_sandboxed(sandbox(language), text, context, location)
 
 
 def render_template(env: jinja2.Environment, name: str, context: Mapping[str, Any]) -> str:

@@ -16,6 +16,21 @@ import yaml
 
 from tooling.diagnostics import Location
 
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and sequences a YAML file may have.
+
+A dossier nests about eight levels (indications > conclusions > evidence > ...). Without a
+limit, a file nested a thousand levels deep exhausts Python's recursion while it is
+converted. (libyaml itself refuses more than 1,000 levels, before anything recursive runs.)
+"""
+
+MAX_FILE_BYTES = 10_000_000
+"""Largest file (dossier.yaml, a prose Markdown file, references.bib) read, in bytes.
+
+A large dossier is about 100 kB. Parsed YAML takes some forty times its size in memory (a
+50 MB file took 2.1 GB), so a file over 10 MB is refused before it is parsed.
+"""
+
 _INT = "tag:yaml.org,2002:int"
 _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -99,7 +114,7 @@ class SourceMap:
     walks it; ``values`` and ``keys`` are computed from it when asked for.
     """
 
-    __slots__ = ("_keys", "_tree", "_values", "path")
+    __slots__ = ("_keys", "_text", "_tree", "_values", "path")
 
     def __init__(
         self,
@@ -108,9 +123,11 @@ class SourceMap:
         keys: dict[PathKey, tuple[int, int]] | None = None,
         *,
         tree: Tree | None = None,
+        text: str | None = None,
     ) -> None:
         self.path = path
         self._tree = tree
+        self._text = text  # the file's text, for positions inside string values
         if tree is None:
             values = {} if values is None else values
             keys = {} if keys is None else keys
@@ -140,13 +157,14 @@ class SourceMap:
             _flatten(kids, (), values, keys)
         self._values, self._keys = values, keys
 
-    def __getstate__(self) -> tuple[str, object, object, object]:
+    def __getstate__(self) -> tuple[str, object, object, object, object]:
         if self._tree is not None:  # the flat maps are derived; leave them out
-            return (self.path, None, None, self._tree)
-        return (self.path, self._values, self._keys, None)
+            return (self.path, None, None, self._tree, self._text)
+        return (self.path, self._values, self._keys, None, self._text)
 
-    def __setstate__(self, state: tuple[str, object, object, object]) -> None:
-        self.path, self._values, self._keys, self._tree = state  # type: ignore[assignment]
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        self.path, self._values, self._keys, self._tree = state[:4]  # type: ignore[assignment]
+        self._text = state[4] if len(state) > 4 else None  # type: ignore[assignment]
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SourceMap):
@@ -194,6 +212,43 @@ class SourceMap:
             best = key_best
         return Location(self.path, best[0], best[1])
 
+    def locate_in_value(self, path: Sequence[str | int], line: int, column: int) -> Location:
+        """Where a place inside a string value's text stands in the file.
+
+        Prose in dossier.yaml is a string value; an error in it is found at a (line, column)
+        of the string's text. For a ``|`` or ``>`` block scalar the text starts on the line
+        after the indicator, at the block's indentation; a plain or quoted scalar starts at
+        its first character (after the quote), and folded lines, escapes and indentation
+        are followed to the character in the file.
+
+        Args:
+            path: The value's path, as for `locate`.
+            line: 1-based line in the value's text (0: unknown, the value's own place).
+            column: 1-based column in that line (0: unknown, the line's first character,
+                reported with column 0).
+
+        Returns:
+            The position in the file; the value's own position (`locate`) when the place
+            cannot be followed (no text kept, not a string, beyond its end).
+        """
+        start = self.locate(path)
+        if self._text is None or line < 1 or start.line < 1:
+            return start
+        found = _scalar_token(self._text, start.line, start.column)
+        if found is None:
+            return start
+        lines = found.value.split("\n")
+        if line > len(lines):
+            return start
+        offset = sum(len(text) + 1 for text in lines[: line - 1])
+        offset += min(max(column, 1), len(lines[line - 1]) + 1) - 1
+        index = _source_index(self._text, found, offset)
+        if index is None:
+            return start
+        file_line = self._text.count("\n", 0, index) + 1
+        file_column = index - (self._text.rfind("\n", 0, index) + 1) + 1
+        return Location(self.path, file_line, file_column if column else 0)
+
     def _locate_flat(self, path: Sequence[str | int], *, key: bool) -> Location:
         values = self.values
         found: PathKey = ()
@@ -232,14 +287,26 @@ def _flatten(
             _flatten(sub, child, values, keys)
 
 
-def read_text(path: Path, display: str) -> str:
-    """Read a UTF-8 text file, turning every way it can fail into a YamlError with a place."""
+def read_text(path: Path, display: str, *, limit: int = MAX_FILE_BYTES) -> str:
+    """Read a UTF-8 text file, turning every way it can fail into a YamlError with a place.
+
+    Args:
+        path: The file.
+        display: Its name as messages show it.
+        limit: The largest size accepted, in bytes (`MAX_FILE_BYTES`).
+
+    Raises:
+        YamlError: The file cannot be read, is larger than ``limit`` or is not UTF-8.
+    """
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(limit + 1)  # no more than one byte past the limit is read
     except IsADirectoryError:
         raise YamlError("is a directory, expected a file", Location(display)) from None
     except OSError as exc:
         raise YamlError(f"cannot read file: {exc.strerror}", Location(display)) from None
+    if len(raw) > limit:
+        raise YamlError(_too_large(limit, "bytes"), Location(display)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -252,11 +319,35 @@ def read_text(path: Path, display: str) -> str:
     return text.removeprefix("\ufeff")
 
 
+def _too_large(limit: int, unit: str) -> str:
+    return (
+        f"is larger than {limit:,} {unit}; a dossier file may be at most "
+        f"{MAX_FILE_BYTES // 1_000_000} MB (split long prose into Markdown files? "
+        "see docs/security.md)"
+    )
+
+
 def load_yaml(text: str, display: str) -> tuple[Any, SourceMap]:
-    """Parse YAML text into plain values and a map of where each value stands."""
+    """Parse YAML text into plain values and a map of where each value stands.
+
+    Raises:
+        YamlError: The text is not valid YAML, is longer than `MAX_FILE_BYTES` characters,
+            nests deeper than `MAX_DEPTH`, has looping or exploding aliases, duplicate keys
+            or values of an unsupported type; with the place of the problem.
+    """
+    if len(text) > MAX_FILE_BYTES:
+        raise YamlError(_too_large(MAX_FILE_BYTES, "characters"), Location(display))
     try:
         node = yaml.compose(text, Loader=_Loader)
+    except RecursionError:  # pragma: no cover - only PyYAML's pure-Python composer recurses
+        raise YamlError(_too_deep(), _deep_location(text, display)) from None
     except yaml.MarkedYAMLError as exc:
+        if "maximum nesting depth" in str(exc.problem):  # libyaml's own limit (1,000)
+            # libyaml scans flow collections ahead before it gives events; the text up to
+            # where it gave up has fewer than 1,000 levels and all that are needed.
+            mark = exc.problem_mark
+            end = _index(text, mark.line, mark.column) if mark else len(text)
+            raise YamlError(_too_deep(), _deep_location(text[:end], display)) from None
         mark = exc.problem_mark or exc.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = exc.problem or "invalid YAML"
@@ -273,7 +364,45 @@ def load_yaml(text: str, display: str) -> tuple[Any, SourceMap]:
     if "&" in text:  # anchors: aliases may loop or multiply the document
         _check_aliases(node, display)
     value, line, column, kids = _convert(node, display)
-    return value, SourceMap(display, tree=(line, column, kids))
+    return value, SourceMap(display, tree=(line, column, kids), text=text)
+
+
+def _index(text: str, line: int, column: int) -> int:
+    """The index in ``text`` of a 0-based (line, column)."""
+    start = 0
+    for _ in range(line):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return len(text)
+    return start + column
+
+
+def _too_deep() -> str:
+    return (
+        f"values nest deeper than {MAX_DEPTH} levels; a dossier needs about eight "
+        "(see docs/security.md)"
+    )
+
+
+def _deep_location(text: str, display: str) -> Location:
+    """Where the first mapping or sequence deeper than `MAX_DEPTH` starts, from events.
+
+    The parser's events come without recursion, so this also works for text that the
+    composer refuses (or, in pure Python, cannot build).
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                mark = event.start_mark
+                if depth > MAX_DEPTH and mark is not None:
+                    return Location(display, mark.line + 1, mark.column + 1)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:  # pragma: no cover - the limit is reached before libyaml's
+        pass
+    return Location(display)  # pragma: no cover - only called for text nested that deep
 
 
 def _first_unprintable(text: str, display: str) -> Location:
@@ -347,18 +476,21 @@ def _mark(node: yaml.Node) -> tuple[int, int]:
 _ScalarNode, _MappingNode, _SequenceNode = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
 
 
-def _convert(node: yaml.Node, display: str) -> tuple[Any, int, int, Kids]:
+def _convert(node: yaml.Node, display: str, depth: int = 1) -> tuple[Any, int, int, Kids]:
     """A node's plain value, line, column and the positions below it (see `Tree`).
 
     Nodes are visited depth first in document order, so the first node without a plain
-    value is the one reported (as a YamlError). Scalars, most of the nodes, are converted
-    in their parent's loop rather than by a call each.
+    value (or nested deeper than `MAX_DEPTH`) is the one reported (as a YamlError).
+    Scalars, most of the nodes, are converted in their parent's loop rather than by a call
+    each. ``depth`` is the node's level: 1 for the document's root.
     """
     mark = node.start_mark
     line, column = _number(mark.line + 1), _number(mark.column + 1)
     cls = node.__class__
     if cls is _ScalarNode:
         return _scalar(node, display), line, column, None
+    if depth > MAX_DEPTH:
+        raise YamlError(_too_deep(), Location(display, line, column))
     if cls is _MappingNode:
         result: dict[str, Any] = {}
         positions: list[int] = []
@@ -383,7 +515,7 @@ def _convert(node: yaml.Node, display: str) -> tuple[Any, int, int, Kids]:
                 value_column = _number(value_mark.column + 1)
                 kids: Kids = None
             else:
-                value, value_line, value_column, kids = _convert(value_node, display)
+                value, value_line, value_column, kids = _convert(value_node, display, depth + 1)
             result[key] = value
             key_mark = key_node.start_mark
             positions += (
@@ -399,7 +531,7 @@ def _convert(node: yaml.Node, display: str) -> tuple[Any, int, int, Kids]:
         positions = []
         subs = []
         for item in node.value:
-            value, value_line, value_column, kids = _convert(item, display)
+            value, value_line, value_column, kids = _convert(item, display, depth + 1)
             items.append(value)
             positions += (value_line, value_column)
             subs.append(kids)
@@ -443,3 +575,101 @@ def _scalar(node: Any, display: str) -> Any:
 def _location(display: str, node: yaml.Node) -> Location:
     line, column = _mark(node)
     return Location(display, line, column)
+
+
+def _scalar_token(text: str, line: int, column: int) -> yaml.ScalarToken | None:
+    """The scalar token of the value that starts at (line, column), 1-based.
+
+    Scanned again from the text, since positions are all a SourceMap keeps: this runs only
+    to place an error. A tag or an anchor before the scalar belongs to the value; anything
+    else means the value is no scalar.
+    """
+    target = (line - 1, column - 1)
+    try:
+        for token in yaml.scan(text, Loader=_BaseLoader):
+            start = (token.start_mark.line, token.start_mark.column)
+            if start < target:
+                continue
+            if isinstance(token, yaml.ScalarToken):
+                return token
+            if not isinstance(token, yaml.TagToken | yaml.AnchorToken):
+                return None
+    except yaml.YAMLError:  # pragma: no cover - the text was parsed before
+        return None
+    return None
+
+
+def _source_index(text: str, token: yaml.ScalarToken, offset: int) -> int | None:
+    """The index in ``text`` of the character at ``offset`` in the scalar's value.
+
+    Walks the value and the source together: indentation, line breaks that folding turned
+    into spaces (or dropped), escapes and doubled quotes are matched to the characters they
+    stand for. None when the walk loses its way (a case it does not know).
+    """
+    style = token.style
+    value: str = token.value
+    lines = text.split("\n")
+    starts = [0]
+    for source_line in lines[:-1]:
+        starts.append(starts[-1] + len(source_line) + 1)
+    start = starts[token.start_mark.line] + token.start_mark.column
+    block = style in ("|", ">")
+    if block:
+        newline = text.find("\n", start)
+        if newline < 0:
+            return None
+        p = newline + 1
+        indent = _block_indent(text, p)
+    else:
+        p = start + (1 if style in ("'", '"') else 0)
+        indent = 0
+    at_line_start = block
+    i = 0
+    end = len(text)
+    while p < end:
+        if at_line_start:  # indentation is not part of the value
+            limit = p + indent if block else end
+            while p < limit and text[p] in (" ", "\t") and (block is False or text[p] == " "):
+                p += 1
+            at_line_start = False
+            continue
+        if i >= len(value):
+            return p if i == offset else None
+        s, ch = text[p], value[i]
+        if style == '"' and s == "\\":
+            following = text[p + 1 : p + 2]
+            if following in ("\n", "\r"):  # an escaped line break: nothing in the value
+                p = text.find("\n", p) + 1
+                at_line_start = True
+                continue
+            if i == offset:
+                return p
+            i += 1
+            p += {"x": 4, "u": 6, "U": 10}.get(following, 2)
+            continue
+        if style == "'" and s == "'" and text[p + 1 : p + 2] == "'":
+            if i == offset:
+                return p
+            i += 1
+            p += 2
+            continue
+        if s == ch or (ch == " " and s == "\n" and style != "|"):  # a folded line break
+            if i == offset:
+                return p
+            i += 1
+        p += 1
+        if s == "\n":
+            at_line_start = True
+    return None
+
+
+def _block_indent(text: str, p: int) -> int:
+    """The indentation of a block scalar whose content starts at ``p``: its first text line's."""
+    while p < len(text):
+        end = text.find("\n", p)
+        end = len(text) if end < 0 else end
+        line = text[p:end]
+        if line.strip(" "):
+            return len(line) - len(line.lstrip(" "))
+        p = end + 1
+    return 0
