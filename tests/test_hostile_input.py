@@ -156,6 +156,9 @@ def test_nested_list_literals_cannot_be_printed_whole() -> None:
         ("Totaal: {{ 1 % 0 }}", 14, "template failed: division by zero"),
         ("{{ 2.0 ** 100000 }}", 0, "template failed: a number is too large"),
         ("{{ ''.__class__ }}", 7, "template failed: not allowed in dossier prose"),
+        ("{{ " + "(" * 5000 + "1" + ")" * 5000 + " }}", 0, "template failed: nested too deeply"),
+        ("{% include '/etc/passwd' %}", 0, "template failed: prose cannot include, import"),
+        ("{% import 'x' as y %}", 0, "template failed: prose cannot include, import"),
     ],
 )
 def test_failures_in_prose_are_template_errors(text: str, column: int, message: str) -> None:

@@ -731,7 +731,9 @@ def _failure(exc: Exception) -> str:
     if isinstance(exc, ZeroDivisionError):
         return "division by zero"
     if isinstance(exc, RecursionError):
-        return "macros call each other too deeply"
+        return "nested too deeply (macros calling macros, or brackets in brackets)"
+    if isinstance(exc, TypeError) and "no loader" in str(exc):
+        return "prose cannot include, import or extend other templates"
     if isinstance(exc, MemoryError):
         return "out of memory"
     if isinstance(exc, OverflowError):
