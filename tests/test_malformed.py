@@ -263,8 +263,7 @@ CASES: list[Case] = [
         (sub(L, "bespraken we de voorwaarden.", "bespraken we {{ rules['patients'] }}."),),
         "prose-template",
         file=L,
-        at="{{ rules['patients'] }}",
-        column=False,
+        at="patients",
         message="patients",
     ),
     Case(
@@ -272,8 +271,7 @@ CASES: list[Case] = [
         (sub(L, "meeting('overleg-maart')", "meeting('overleg-mei')"),),
         "prose-template",
         file=L,
-        at="meeting('overleg-mei')",
-        column=False,
+        at="overleg-mei",
         message="no meeting 'overleg-mei'",
     ),
     Case(

@@ -14,6 +14,7 @@ from pathlib import Path
 from tooling.diagnostics import DossierError, Location
 
 CONFIG_NAME = "dossier.toml"
+CACHE_NAME = ".dossier-cache"
 _KNOWN = {
     "project": {"dossiers", "templates", "output", "site", "language"},
     "retractions": {"database", "snapshot_date", "sha256"},
@@ -29,6 +30,7 @@ class Config:
     templates_dir: Path
     output_dir: Path
     site_dir: Path
+    cache_dir: Path  # the project's own cache (compiled templates); git-ignored
     language: str = "nl"
     retraction_db: Path | None = None
     retraction_snapshot_date: str = ""
@@ -92,6 +94,7 @@ def load_config(root: Path | None = None) -> Config:
         templates_dir=root / setting(project, "templates", "templates"),
         output_dir=root / setting(project, "output", "build"),
         site_dir=root / setting(project, "site", "site"),
+        cache_dir=root / CACHE_NAME,
         language=setting(project, "language", "nl"),
         retraction_db=root / database if database else None,
         retraction_snapshot_date=setting(retractions, "snapshot_date", ""),

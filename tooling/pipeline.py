@@ -157,7 +157,7 @@ def render(checked: Checked, *, downloads: Downloads | None = None) -> Rendered:
     if not checked.ok:
         raise ValueError("render() takes a check without errors; look at Checked.ok first")
     config = checked.config
-    env = document_environment(config.templates_dir, config.language)
+    env = document_environment(config.templates_dir, config.language, config.cache_dir)
     dossiers = tuple(
         render_documents(
             d.loaded,

@@ -17,7 +17,9 @@ from typing import Any
 from tooling.diagnostics import Finding, Location, Severity
 from tooling.load import LoadedDossier, body_files, inline_prose
 from tooling.model import Dossier, Letter
+from tooling.sandbox import Where, where_in_file
 from tooling.templating import TemplateError, prose_context, render_prose
+from tooling.yamlsource import SourceMap
 
 YamlPath = tuple[str | int, ...]
 
@@ -59,7 +61,7 @@ def render_dossier_prose(
                     "prose-template",
                     Severity.ERROR,
                     exc.message,
-                    exc.location or where,
+                    exc.location or Location(loaded.yaml_path),
                     hint=exc.hint,
                 )
             )
@@ -68,7 +70,7 @@ def render_dossier_prose(
 
 def _sources(
     loaded: LoadedDossier, model: Dossier
-) -> Iterator[tuple[YamlPath, str, Location, Callable[[], dict[str, Any]]]]:
+) -> Iterator[tuple[YamlPath, str, Location | Where, Callable[[], dict[str, Any]]]]:
     """Each prose text with its place and (lazily) the context it is rendered with."""
     shared: dict[str, Any] = {}
 
@@ -77,9 +79,10 @@ def _sources(
             shared.update(prose_context(model))
         return shared
 
+    source = loaded.source
     for path, text in inline_prose(model):
-        if text and "{" in text:  # only template text needs its place and context
-            yield path, text, loaded.locate(path), dossier_context
+        if text and "{" in text and source is not None:  # only template text needs its place
+            yield path, text, _in_value(source, path), dossier_context
         elif text:
             yield path, text, Location(loaded.yaml_path), dossier_context
     for name, path in body_files(model):
@@ -91,4 +94,9 @@ def _sources(
         def context(letter: Letter | None = letter) -> dict[str, Any]:
             return prose_context(model, letter) if letter else dossier_context()
 
-        yield path, body.text, Location(body.display, 1), context
+        yield path, body.text, where_in_file(body.display), context
+
+
+def _in_value(source: SourceMap, path: YamlPath) -> Where:
+    """Positions in a text of dossier.yaml: a line and column of the text, in the file."""
+    return lambda line, column: source.locate_in_value(path, line, column)

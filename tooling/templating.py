@@ -99,13 +99,18 @@ def lower_first(text: str) -> str:
     return text
 
 
-def document_environment(templates_dir: Path, language: str = "nl") -> jinja2.Environment:
-    """The environment for the toolkit's document templates (Markdown output, not escaped)."""
+def document_environment(
+    templates_dir: Path, language: str = "nl", cache_dir: Path | None = None
+) -> jinja2.Environment:
+    """The environment for the toolkit's document templates (Markdown output, not escaped).
+
+    With ``cache_dir`` (the project's git-ignored cache folder), compiled templates are kept
+    there, keyed by name and checked against their source: compiling the site's templates
+    costs about 0.25 s a process, loading them about 10 ms.
+    """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
-        # Compiled templates are kept in the system's temporary folder, keyed by the
-        # template's name and checked against its source: a build skips compiling them.
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=_BytecodeCache(cache_dir / "jinja") if cache_dir else None,
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
         trim_blocks=True,
@@ -117,12 +122,29 @@ def document_environment(templates_dir: Path, language: str = "nl") -> jinja2.En
     return env
 
 
-@functools.cache
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    try:
-        return jinja2.FileSystemBytecodeCache()
-    except (OSError, RuntimeError):  # no usable temporary folder: compile every time
-        return None
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """Jinja's file cache in a folder of the project's own; a cache that fails is no cache.
+
+    A full disk or a read-only checkout must not fail a build: the template is compiled
+    again instead.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        super().__init__(str(directory))
+        self._folder = directory
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, ValueError, EOFError):
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            self._folder.mkdir(parents=True, exist_ok=True)
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
 
 
 _SANDBOX: dict[str, BoundedSandbox] = {}
