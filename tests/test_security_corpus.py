@@ -178,3 +178,32 @@ def test_nothing_outside_the_project_is_published(case: str, tmp_path: Path) -> 
         text = scan(out)
         assert CANARY_FILE_TEXT not in text and CANARY_ENV_TEXT not in text
     assert snapshot(root, out) == before, "a failed build changed the project"
+
+
+def test_plain_fields_are_text_in_every_output(tmp_path: Path) -> None:
+    """A plain YAML field is text: markup in it is shown as typed, in the site, PDF and DOCX."""
+    root = tmp_path / "project"
+    files = base_files()
+    name = "Testpijn <b>vet</b> & 'zo' <img src=x onerror=alert(1)>"
+    files[Y] = str(files[Y]).replace("    name: Testpijn\n", f'    name: "{name}"\n', 1)
+    write_files(root, files)
+    shutil.copytree(REPO / "templates", root / "templates")
+    (root / "mkdocs.yml").write_bytes((REPO / "mkdocs.yml").read_bytes())
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-m", "tooling", "--root", str(root), "build", "--quiet", "-o", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    page = (out / "base" / "testpijn" / "index.html").read_text(encoding="utf-8")
+    assert "Testpijn &lt;b&gt;vet&lt;/b&gt; &amp;" in page
+    assert "<b>vet</b>" not in page and "<img src=x" not in page
+    position = out / "documenten" / "base" / "standpunt"
+    pdf = "".join(p.extract_text() for p in PdfReader(position.with_suffix(".pdf")).pages)
+    assert "Testpijn <b>vet</b> & 'zo'" in pdf
+    with zipfile.ZipFile(position.with_suffix(".docx")) as docx:
+        xml = docx.read("word/document.xml").decode("utf-8")
+    assert "Testpijn &lt;b&gt;vet&lt;/b&gt; &amp;" in xml

@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
+
+from markupsafe import escape
 
 from tooling.bibliography import Reference
 from tooling.i18n import message
@@ -75,8 +78,12 @@ def format_authors(authors: str) -> str:
 
 
 def format_reference(ref: Reference, flag: Notice | None = None, language: str = "nl") -> str:
-    """One reference in Vancouver style, as Markdown, with its DOI (or URL) as a link."""
-    f = ref.fields
+    """One reference in Vancouver style, as Markdown, with its DOI (or URL) as a link.
+
+    BibTeX comes from reference managers: every field is escaped (`<`, `>`, `&`, quotes), so
+    a title cannot bring markup into a document or page.
+    """
+    f = {key: str(escape(value)) for key, value in ref.fields.items()}
     parts: list[str] = []
     authors = (
         format_authors(f.get("author", "")) or f.get("institution", "") or f.get("organization", "")
@@ -84,13 +91,13 @@ def format_reference(ref: Reference, flag: Notice | None = None, language: str =
     if authors:
         parts.append(authors.rstrip(".") + ".")
     if ref.title:
-        parts.append(ref.title.rstrip(".") + ".")
+        parts.append(str(escape(ref.title)).rstrip(".") + ".")
     journal = f.get("journal", "")
     if journal:
         volume = f.get("volume", "")
         issue = f"({f['number']})" if f.get("number") else ""
         pages = f":{f['pages'].replace('--', '-')}" if f.get("pages") else ""
-        year = ref.year
+        year = str(escape(ref.year))
         tail = f"{year};{volume}{issue}{pages}" if volume else year
         parts.append(f"{journal}. {tail}.".replace(". .", "."))
     else:
@@ -99,13 +106,16 @@ def format_reference(ref: Reference, flag: Notice | None = None, language: str =
         )
         place = f.get("address", "")
         where = ": ".join(x for x in (place, publisher) if x)
-        year = ref.year
+        year = str(escape(ref.year))
         if where or year:
             parts.append("; ".join(x for x in (where, year) if x) + ".")
     if ref.doi:
-        parts.append(f"doi:[{ref.doi}](https://doi.org/{ref.doi})")
-    elif f.get("url"):
-        parts.append(f"{message('ref.available', language)}: <{f['url']}>")
+        target = quote(ref.doi, safe="/:;.-_")
+        parts.append(f"doi:[{escape(ref.doi)}](https://doi.org/{target})")
+    elif ref.fields.get("url"):
+        url = ref.fields["url"]
+        shown = f"<{url}>" if _PLAIN_URL.fullmatch(url) else str(escape(url))
+        parts.append(f"{message('ref.available', language)}: {shown}")
     text = " ".join(parts)
     if ref.is_placeholder:
         text += (
@@ -116,13 +126,16 @@ def format_reference(ref: Reference, flag: Notice | None = None, language: str =
     return text
 
 
+_PLAIN_URL = re.compile(r"https?://[^\s<>\[\]()\"'`]+")
+
+
 def flag_badge(flag: Notice, language: str = "nl") -> str:
     """'**Teruggetrokken** (2 februari 2010): reden' as Markdown."""
     from tooling.templating import format_partial_date
 
     label = message("ref.flag." + flag.nature.value, language)
     date = f" ({format_partial_date(flag.date, language=language)})" if flag.date else ""
-    reason = f": {flag.reason}" if flag.reason else ""
+    reason = f": {escape(flag.reason)}" if flag.reason else ""
     return f"**{label}**{date}{reason}"
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import jinja2
 import yaml
+from markupsafe import Markup
 
 from tooling import facts
 from tooling.citations import cited_keys, first_appearance, number_citations, reference_list
@@ -195,7 +196,8 @@ class _Drafter:
             "flags": self.loaded.flags,
             "references": self.loaded.references,
             "variant_names": lambda ind, c=None: facts.variant_names(model, ind, c),
-            "prose": lambda _text, path: self.prose(tuple(path)),
+            # Prose is Markdown that the writer wrote on purpose: not escaped again.
+            "prose": lambda _text, path: Markup(self.prose(tuple(path))),
             **extra,
         }
 
@@ -242,7 +244,7 @@ class _Drafter:
                 "position": position,
                 "units": facts.assessed(self.model),
                 "notices": notices,
-                "body": self.prose(("position", "body_file")),
+                "body": Markup(self.prose(("position", "body_file"))),
             },
         )
 
@@ -261,7 +263,7 @@ class _Drafter:
             context={
                 "position": position,
                 "addendum": addendum,
-                "details": self.prose(("position", "addenda", index, "details")),
+                "details": Markup(self.prose(("position", "addenda", index, "details"))),
             },
         )
 
@@ -292,7 +294,7 @@ class _Drafter:
 
     def letter(self, index: int) -> _Draft:
         letter = self.model.letters[index]
-        body = self.prose(("letters", index, "body_file"))
+        body = Markup(self.prose(("letters", index, "body_file")))
         sender = letter.sender or self.model.issuer
         meta = self.meta(
             letter.subject,

@@ -112,7 +112,7 @@ def document_environment(
         loader=jinja2.FileSystemLoader(templates_dir),
         bytecode_cache=_BytecodeCache(cache_dir / "jinja") if cache_dir else None,
         undefined=jinja2.StrictUndefined,
-        autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
+        autoescape=True,  # plain fields are text: <, >, & and quotes escaped in every output
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -120,6 +120,16 @@ def document_environment(
     env.filters.update(_filters(language))
     env.globals["t"] = lambda key, **values: message(key, language, **values)
     return env
+
+
+@functools.cache
+def _environment_fingerprint() -> str:
+    """A digest of this module and Jinja's version: what compiled templates depend on."""
+    import hashlib
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(jinja2.__version__.encode())
+    return digest.hexdigest()[:16]
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):
@@ -132,6 +142,15 @@ class _BytecodeCache(jinja2.FileSystemBytecodeCache):
     def __init__(self, directory: Path) -> None:
         super().__init__(str(directory))
         self._folder = directory
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        """Jinja's key (the template's name) plus how this module sets environments up.
+
+        Jinja checks the source of a template but not the environment's settings
+        (autoescape, trimming): a toolkit that changes them must not load code that was
+        compiled for the old ones.
+        """
+        return f"{super().get_cache_key(name, filename)}-{_environment_fingerprint()}"
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         try:

@@ -8,10 +8,12 @@ does); page addresses come from `tooling.site.paths`. See docs/site.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from tooling import facts
 from tooling.diagnostics import Finding
@@ -36,9 +38,12 @@ def _cell(value: object) -> str:
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
-def _text(value: object) -> str:
-    """Plain text that Markdown must not read as HTML."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _code(value: object) -> Markup:
+    """A Markdown code span, whatever backticks the text holds (shown exactly as written)."""
+    text = " ".join(str(value).split())
+    fence = "`" * (max((len(r) for r in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return Markup(f"{fence}{pad}{text}{pad}{fence}")
 
 
 def _label(value: object) -> str:
@@ -48,7 +53,7 @@ def _label(value: object) -> str:
 
 def site_filters(env: jinja2.Environment, language: str) -> jinja2.Environment:
     """The document environment with the site's filters; templates live in templates/site/."""
-    env.filters.update(cell=_cell, label=_label, text=_text)
+    env.filters.update(cell=_cell, label=_label, code=_code)
     return env
 
 

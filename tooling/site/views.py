@@ -10,6 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from markupsafe import Markup
+
 from tooling import facts
 from tooling.bibliography import Reference
 from tooling.citations import format_reference, number_citations
@@ -186,8 +188,9 @@ class _Builder:
         """Dossier prose as the site shows it: rendered by the check, citations numbered."""
         rendered = self.rendered(path)
         if not rendered:
-            return ""
-        return number_citations(rendered, self.loaded.flags, self.order, self.language).markdown
+            return Markup("")
+        cited = number_citations(rendered, self.loaded.flags, self.order, self.language)
+        return Markup(cited.markdown)  # Markdown the writer wrote: not escaped again
 
     def ref(self, key: str) -> RefView | None:
         reference: Reference | None = self.loaded.references.get(key)
@@ -196,7 +199,7 @@ class _Builder:
         return RefView(
             key,
             self.numbers[key],
-            format_reference(reference, None, self.language),
+            Markup(format_reference(reference, None, self.language)),  # escaped field by field
             self.loaded.flags.get(key),
         )
 
@@ -315,7 +318,9 @@ class _Builder:
                     or message("site.all_variants", self.language),
                     conditions=", ".join(str(n) for n in numbers),
                     centres=centres,
-                    note=" ".join(self.prose(period.note, (*path, "coverage", k, "note")).split()),
+                    note=Markup(
+                        " ".join(self.prose(period.note, (*path, "coverage", k, "note")).split())
+                    ),
                 )
             )
         view.columns = [
