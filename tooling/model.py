@@ -40,6 +40,10 @@ class Organisation(Strict):
     short_name: str | None = None
     address: list[str] = Field(default_factory=list)
     website: str | None = None
+    contact: list[str] = Field(
+        default_factory=list,
+        description="Contact lines as the source gives them (telephone, e-mail), for letterheads.",
+    )
 
 
 class Person(Strict):
@@ -78,7 +82,14 @@ class Revision(Strict):
     """What later happened to a conclusion: invalidated, revised or under reassessment."""
 
     kind: RevisionKind
-    date: PartialDate = Field(description="When it was decided or, when unknown, recorded.")
+    date: PartialDate = Field(
+        description="When it was recorded: the date of the document that says so (`source`)."
+    )
+    decided: PartialDate | None = Field(
+        None,
+        description="When it was decided, only when a source gives that date; documents then "
+        "say 'vervallen op <decided>', else 'vastgelegd op <date>'.",
+    )
     reason: Text
     replaced_by: Slug | None = Field(None, description="Id of the conclusion that replaces it.")
     source: Slug | None = Field(None, description="Id of the document that records it.")
@@ -92,6 +103,11 @@ class Conclusion(Strict):
     date: PartialDate
     evidence: list[str] = Field(
         default_factory=list, description="BibTeX keys of the references it rests on."
+    )
+    evidence_not_named: Text | None = Field(
+        None,
+        description="Where the source does not name the evidence: says so (shown to readers) "
+        "instead of a reference; never cite the position itself as its own evidence.",
     )
     certainty: Certainty | None = None
     rationale: Markdown = ""
@@ -133,6 +149,19 @@ class Indication(Strict):
     id: Slug
     name: Text
     abbreviation: str | None = None
+    explanation: str | None = Field(
+        None, description="A lay explanation as the source gives it ('zenuwpijn door suikerziekte')."
+    )
+    qualifier: str | None = Field(
+        None,
+        description="Words that bound the decision, printed with the name in every list "
+        "('met aanhoudende radiculaire (uitstralende) beenpijn na een rugoperatie').",
+    )
+    together_with: list[Text] = Field(
+        default_factory=list,
+        description="Conditions the source decides on together with this one, as it names them "
+        "('dunnevezelneuropathie (ziekte waarbij dunne zenuwvezels zijn aangedaan)').",
+    )
     description: Markdown = ""
     variants: list[Slug] = Field(default_factory=list, description="Variant ids assessed.")
     pico: Pico | None = None
@@ -160,7 +189,9 @@ class SupersededPosition(Strict):
     """An earlier position that this one replaces."""
 
     id: Slug
-    title: Text
+    title: Text | None = Field(
+        None, description="Leave out when the source does not give it: shown as not stated."
+    )
     date: PartialDate
     issuer: str | None = None
     url: str | None = None
@@ -177,12 +208,53 @@ class Addendum(Strict):
     details: Markdown = ""
 
 
+class DocumentProvided(Strict):
+    """A document a party provides (a guarantees document, a quality standard...)."""
+
+    title: Text
+    kind: Literal["guarantees", "quality_standard", "protocol", "other"] = Field(
+        description="guarantees: a 'waarborgendocument' of professional bodies."
+    )
+    date: PartialDate | None = None
+    url: str | None = None
+
+
+class Party(Strict):
+    """An organisation involved in the assessment, and what it provides."""
+
+    name: Text
+    role: Text = Field(description="Its part, as the source says ('beroepsvereniging').")
+    provides: list[DocumentProvided] = Field(default_factory=list)
+
+
+class PatientVolume(Strict):
+    """The expected number of patients, as the source states it."""
+
+    count: int = Field(ge=0)
+    per: Literal["year", "total"] = "year"
+    note: str = Field("", description="What the number covers, in the source's words.")
+
+
 class Position(Strict):
     """The formal position (standpunt) of the issuing body."""
 
     title: Text
     status: DocumentStatus
     date: PartialDate = Field(description="Date the position takes effect (ingangsdatum).")
+    published: PartialDate | None = Field(
+        None,
+        description="Date of publication, when the source gives it; it may differ from the "
+        "effective date (a position may take effect before it is published).",
+    )
+    issuer: Organisation | None = Field(None, description="Defaults to the dossier's issuer.")
+    requested_by: list[Text] = Field(
+        default_factory=list, description="Who asked for the assessment."
+    )
+    parties: list[Party] = Field(default_factory=list)
+    expected_patients: PatientVolume | None = None
+    consultation_until: PartialDate | None = Field(
+        None, description="End of the consultation, for a concept position."
+    )
     summary: Markdown = ""
     body_file: str | None = Field(None, description="Markdown file with the longer text.")
     conditions: list[Condition] = Field(default_factory=list)
@@ -281,6 +353,7 @@ class Faq(Strict):
     title: Text
     date: PartialDate
     status: DocumentStatus = "definitive"
+    issuer: Organisation | None = Field(None, description="Defaults to the dossier's issuer.")
     themes: list[FaqTheme]
 
 
