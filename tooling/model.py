@@ -6,9 +6,9 @@ Descriptions end up in the JSON Schema that editors use to autocomplete `dossier
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from tooling.dates import PartialDate
 
@@ -313,14 +313,56 @@ class Letter(Strict):
 Number = int | float
 
 
+class Passage(Strict):
+    """Where a value or a decision rule comes from: the source, the place in it, its words."""
+
+    document: Slug | None = Field(
+        None, description="Id of the dossier's document that is the source (faq, leaflet, letter)."
+    )
+    title: str | None = Field(None, description="The source, when no document of the dossier.")
+    passage: Text = Field(description="Where in the source: a heading, a question, a footnote.")
+    quote: str = Field("", description="The source's words; a rule's number must occur in them.")
+
+
+class RuleValue(Strict):
+    """One value of a rule, with the period it is in force and the passage it comes from."""
+
+    value: Number | str
+    start: PartialDate | None = Field(None, description="First day in force; empty: not stated.")
+    end: PartialDate | None = Field(None, description="First day no longer in force.")
+    source: Passage | None = None
+
+
 class Rule(Strict):
-    """A rule with a number (warranty, waiting time, threshold) or a code, kept as data."""
+    """A rule with a number (warranty, waiting time, threshold) or a code, kept as data.
+
+    Either one ``value`` (with its ``source``) or dated ``values``, each with its source; a
+    rule with ``values`` shows the last one wherever a text quotes it.
+    """
 
     id: Slug
     label: Text
-    value: Number | str
+    value: Number | str = Field(None, description="The value; leave out when 'values' is given.")
     unit: str | None = None
     note: str = ""
+    source: Passage | None = Field(None, description="Where the value comes from.")
+    values: list[RuleValue] = Field(default_factory=list, description="Dated values, oldest first.")
+    sum_of: list[Slug] = Field(
+        default_factory=list, description="Ids of rules whose values add up to this one's."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _value_from_values(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("values"):
+            if "value" in data:
+                raise ValueError("give 'value' or dated 'values', not both")
+            last = data["values"][-1]
+            if isinstance(last, dict) and "value" in last:
+                data = {**data, "value": last["value"]}
+        elif isinstance(data, dict) and "value" not in data:
+            raise ValueError("a rule needs a 'value' (or dated 'values')")
+        return data
 
 
 class GlossaryEntry(Strict):
@@ -397,3 +439,6 @@ class Dossier(Strict):
     leaflets: list[Leaflet] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
     glossary: list[GlossaryEntry] = Field(default_factory=list)
+    decisions: str | None = Field(
+        None, description="YAML file in the dossier folder with decision tables and cases."
+    )
