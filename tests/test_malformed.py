@@ -146,8 +146,7 @@ CASES: list[Case] = [
         "unclosed-bracket",
         (sub(Y, "variants: [extern, implantaat]", "variants: [extern, implantaat"),),
         "yaml-syntax",
-        at="pico:",
-        column=False,
+        at="[extern, implantaat",  # where the list opens, not the next line where it is noticed
         message="did not find expected ',' or ']'",
     ),
     Case(

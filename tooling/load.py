@@ -20,7 +20,7 @@ from tooling.config import Config
 from tooling.diagnostics import DossierError, Finding, Location, Severity
 from tooling.model import Dossier
 from tooling.retractions import Notice, RetractionDatabase, current_notice
-from tooling.yamlsource import SourceMap, YamlError, load_yaml, read_text
+from tooling.yamlsource import SourceMap, YamlError, load_yaml, read_text, schema_hint
 
 DOSSIER_FILE = "dossier.yaml"
 BIB_FILE = "references.bib"
@@ -191,7 +191,10 @@ def load_dossier(directory: Path, config: Config, db: RetractionDatabase | None)
         data, source = load_yaml(read_text(yaml_file, yaml_path), yaml_path)
     except YamlError as exc:
         return replace(
-            empty, findings=(Finding("yaml-syntax", Severity.ERROR, exc.message, exc.location),)
+            empty,
+            findings=(
+                Finding("yaml-syntax", Severity.ERROR, exc.message, exc.location, exc.hint),
+            ),
         )
     loaded = replace(empty, source=source)
     if not isinstance(data, dict):
@@ -254,7 +257,8 @@ def _schema_findings(exc: ValidationError, loaded: LoadedDossier) -> list[Findin
             reason = message.removeprefix(f"{where}: ").removeprefix("Input should be ")
             findings[-1] = replace(last, message=f"{last.message}; or {reason}")
             continue
-        findings.append(Finding(code, Severity.ERROR, message, location))
+        hint = schema_hint(loaded.source, loc, kind, error.get("input"))
+        findings.append(Finding(code, Severity.ERROR, message, location, hint))
     return findings
 
 
@@ -319,8 +323,8 @@ def flag_references(loaded: LoadedDossier, db: RetractionDatabase) -> LoadedDoss
     flags: dict[str, Notice] = {}
     for key, reference in loaded.references.items():
         notices: list[Notice] = list(reference.notices)
-        if reference.doi:
-            notices.extend(db.notices(reference.doi))
+        if reference.doi_key:
+            notices.extend(db.notices(reference.doi_key))
         notice = current_notice(notices)
         if notice is not None:
             flags[key] = notice

@@ -8,9 +8,10 @@ are validated by the model, which can say why a date is wrong.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -84,12 +85,19 @@ PathKey = tuple[str | int, ...]
 
 
 class YamlError(Exception):
-    """The file is not usable YAML; carries the location of the problem."""
+    """The file is not usable YAML; carries the location of the problem and a hint.
 
-    def __init__(self, message: str, location: Location) -> None:
+    Args:
+        message: What is wrong; for a syntax error also where the parser noticed it.
+        location: Where the writer should look first: the start of the broken construct.
+        hint: How to fix it, when a common mistake is recognised ('' otherwise).
+    """
+
+    def __init__(self, message: str, location: Location, hint: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.location = location
+        self.hint = hint
 
 
 # Where the values of a file stand, as a tree shaped like them. The root is (line, column,
@@ -133,6 +141,11 @@ class SourceMap:
             keys = {} if keys is None else keys
         self._values = values
         self._keys = keys
+
+    @property
+    def text(self) -> str:
+        """The file's text ('' when it was not kept)."""
+        return self._text or ""
 
     @property
     def values(self) -> dict[PathKey, tuple[int, int]]:
@@ -249,6 +262,23 @@ class SourceMap:
         file_column = index - (self._text.rfind("\n", 0, index) + 1) + 1
         return Location(self.path, file_line, file_column if column else 0)
 
+    def written(self, path: Sequence[str | int]) -> str | None:
+        """A plain (unquoted) scalar value as the file spells it: ``yes``, ``1.10``, ``~``.
+
+        None when the file's text is not kept, or the value at ``path`` is not a plain
+        scalar that starts exactly there (an empty value, a quoted one, a list). Scans the
+        file again: meant for messages.
+        """
+        start = self.locate(path)
+        if self._text is None or start.line < 1:
+            return None
+        token = _scalar_token(self._text, start.line, start.column)
+        if token is None or token.style or token.start_mark.line + 1 != start.line:
+            return None
+        if token.start_mark.column + 1 != start.column:
+            return None
+        return str(token.value)
+
     def _locate_flat(self, path: Sequence[str | int], *, key: bool) -> Location:
         values = self.values
         found: PathKey = ()
@@ -348,13 +378,7 @@ def load_yaml(text: str, display: str) -> tuple[Any, SourceMap]:
             mark = exc.problem_mark
             end = _index(text, mark.line, mark.column) if mark else len(text)
             raise YamlError(_too_deep(), _deep_location(text[:end], display)) from None
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        problem = exc.problem or "invalid YAML"
-        context = f" {exc.context}" if exc.context else ""
-        raise YamlError(
-            f"invalid YAML: {problem}{context}", Location(display, line, column)
-        ) from None
+        raise syntax_error(text, display, exc) from None
     except yaml.reader.ReaderError as exc:
         raise YamlError(f"invalid YAML: {exc.reason}", _first_unprintable(text, display)) from None
     except yaml.YAMLError as exc:
@@ -569,7 +593,12 @@ def _scalar(node: Any, display: str) -> Any:
                 f"'{node.value}' is tagged {tag.rsplit(':', 1)[-1]} but is not {expected}",
                 _location(display, node),
             ) from None
-    raise YamlError(f"unsupported YAML tag '{tag}'", _location(display, node))
+    raise YamlError(
+        f"unsupported YAML tag '{tag}'",
+        _location(display, node),
+        "a value that starts with '!' is a YAML tag; quote the value if the '!' is part of "
+        'the text: "!..."',
+    )
 
 
 def _location(display: str, node: yaml.Node) -> Location:
@@ -673,3 +702,393 @@ def _block_indent(text: str, p: int) -> int:
             return len(line) - len(line.lstrip(" "))
         p = end + 1
     return 0
+
+
+# --- Messages for YAML mistakes ---------------------------------------------------------------
+#
+# The parser says where it noticed a problem, in its own words ("mapping values are not
+# allowed in this context", "found unexpected end of stream"). The writer needs to know where
+# the mistake is and how to fix it: the quote opened on line 57 rather than the end of the
+# file where the parser gave up. `syntax_error` recognises the mistakes docs/dossier-format.md
+# warns about and places the finding at the start of the broken construct.
+
+# YAML's line breaks (libyaml counts all of them as a new line).
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+# A key written without a space after its colon: `title:Hallo` (not `http://`).
+_KEY_WITHOUT_SPACE = re.compile(r"([A-Za-z_][\w-]*):(?!//)(?=\S)")
+_CLOSERS = {"[": "]", "{": "}"}
+
+
+class _Diagnosis(NamedTuple):
+    """A recognised mistake: where it starts (1-based), in plain words, and its fix."""
+
+    line: int
+    column: int
+    what: str
+    hint: str = ""
+
+
+def syntax_error(text: str, display: str, exc: yaml.MarkedYAMLError) -> YamlError:
+    """The YamlError for a parser's complaint, placed and worded for the writer.
+
+    The location is the start of the broken construct, where an editor should jump: the
+    quote that is never closed, the value with a stray colon, the bracket that is never
+    closed, the key without a space after its colon. When the parser noticed the problem
+    elsewhere, the message says where ("found at line 240, column 1"); it always ends with
+    the parser's own words, and the hint names the fix of a recognised mistake. A complaint
+    that is not recognised keeps the parser's words and place.
+
+    Args:
+        text: The YAML text that failed to parse.
+        display: The file's name as messages show it.
+        exc: The parser's (or composer's) error, with its marks.
+
+    Returns:
+        The error to raise.
+    """
+    problem = exc.problem or "invalid YAML"
+    words = f"{problem} {exc.context}" if exc.context else problem
+    mark = exc.problem_mark or exc.context_mark
+    found = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+    try:
+        diagnosis = _diagnose(text, exc, found)
+    except Exception:  # a mistake not understood keeps the parser's message, never a traceback
+        diagnosis = None
+    if diagnosis is None:
+        return YamlError(f"invalid YAML: {words}", Location(display, *found))
+    where = (diagnosis.line, diagnosis.column)
+    words = words.removeprefix("found ")
+    if where != found and found[0]:
+        message = f"{diagnosis.what}; found at line {found[0]}, column {found[1]} ({words})"
+    else:
+        message = f"{diagnosis.what} ({words})"
+    return YamlError(f"invalid YAML: {message}", Location(display, *where), diagnosis.hint)
+
+
+def _diagnose(text: str, exc: yaml.MarkedYAMLError, found: tuple[int, int]) -> _Diagnosis | None:
+    """The mistake behind a parser's complaint, when it is a common one; else None."""
+    lines = _LINE_BREAK.split(text)
+    problem = (exc.problem or "").lower()
+    context = (exc.context or "").lower()
+    mark = exc.context_mark
+    opened = (mark.line + 1, mark.column + 1) if mark else found
+    char = _char_at(lines, *found)
+    if "tab character" in problem or (char == "\t" and "cannot start any token" in problem):
+        return _Diagnosis(
+            *found,
+            "a tab character: YAML indents with spaces only",
+            "replace the tab by spaces (set your editor to insert spaces for Tab)",
+        )
+    if "cannot start any token" in problem and char:
+        return _Diagnosis(
+            *found, f"a value cannot start with '{char}' unquoted", _quote_hint(lines, *found)
+        )
+    if "undefined alias" in problem or "scanning an alias" in context:
+        where = found if "undefined alias" in problem else opened
+        return _Diagnosis(
+            *where,
+            "a value that starts with '*' refers to an anchor elsewhere in the file (an alias)",
+            _quote_hint(lines, *where),
+        )
+    if "scanning an anchor" in context:
+        return _Diagnosis(
+            *opened, "a value that starts with '&' names an anchor", _quote_hint(lines, *opened)
+        )
+    if "quoted scalar" in context:
+        quote = _char_at(lines, *opened)
+        if "end of stream" in problem or "document indicator" in problem:
+            return _Diagnosis(
+                *opened,
+                f"the quote {quote} opened here is not closed",
+                _close_hint(lines, *opened, quote),
+            )
+        return _Diagnosis(
+            *found,
+            "a backslash inside double quotes starts an escape sequence, and this one is not valid",
+            "write a backslash as \\\\, or quote the value with ' instead of \"",
+        )
+    if "block scalar" in context:
+        indicator = _char_at(lines, *opened)
+        return _Diagnosis(
+            *opened,
+            f"a value that starts with '{indicator}' is a block of text, which starts on the "
+            "next line",
+            _quote_hint(lines, *opened),
+        )
+    if "flow sequence" in context or "flow mapping" in context:
+        bracket = _char_at(lines, *opened)
+        kind = "list" if bracket == "[" else "mapping"
+        return _Diagnosis(
+            *opened,
+            f"the {kind} opened here with '{bracket}' is not closed, or two of its items have "
+            "no comma between them",
+            f"end it with '{_CLOSERS.get(bracket, ']')}' and separate its items with ', '; quote "
+            "an item that holds a comma, a colon or a bracket",
+        )
+    if "simple key" in context:
+        return _simple_key(lines, opened)
+    if "mapping values are not allowed" in problem:
+        return _stray_colon(text, lines, found)
+    if "block mapping" in context or "block collection" in context:
+        return _block(text, lines, found, context)
+    if "single document" in context:
+        return _Diagnosis(
+            *found,
+            "a line '---' starts a second document, and dossier.yaml holds one",
+            "remove the '---' line",
+        )
+    return None
+
+
+def _simple_key(lines: list[str], start: tuple[int, int]) -> _Diagnosis:
+    """A line in a mapping without 'key: value': `-item`, `key:value` or a stray line."""
+    content = _line(lines, start[0])[start[1] - 1 :].rstrip()
+    if re.match(r"-[^\s-]", content):
+        return _Diagnosis(
+            *start,
+            "a '-' starts a list item only when a space follows it",
+            f"write '- {content[1:]}'",
+        )
+    key = _KEY_WITHOUT_SPACE.match(content)
+    if key:
+        return _Diagnosis(
+            *start,
+            "a key needs a space after its colon",
+            f"write '{key[1]}: {content[key.end() :]}'",
+        )
+    return _Diagnosis(
+        *start,
+        "this line is neither 'key: value' nor a list item ('- ...')",
+        "add the missing colon after the key; or, if the line continues the text above it, "
+        "indent it further than that text's key (or quote the text)",
+    )
+
+
+def _stray_colon(text: str, lines: list[str], found: tuple[int, int]) -> _Diagnosis | None:
+    """A colon and a space where a value was being read: the value, or a key, is to blame."""
+    tokens = _tokens_before(text, found)
+    scalar = tokens[-1] if tokens and isinstance(tokens[-1], yaml.ScalarToken) else None
+    if scalar is None:
+        return None
+    start = (scalar.start_mark.line + 1, scalar.start_mark.column + 1)
+    first = _line(lines, start[0])
+    content = first[start[1] - 1 :].rstrip()
+    key = _KEY_WITHOUT_SPACE.match(content)
+    if key and not scalar.style and not first[: start[1] - 1].strip(" -"):
+        return _Diagnosis(
+            *start,
+            "a key needs a space after its colon",
+            f"write '{key[1]}: {_without_comment(content[key.end() :])}'",
+        )
+    if found[0] > start[0]:
+        return _Diagnosis(
+            *start,
+            f"the value that starts here runs on to line {found[0]}, where a colon followed "
+            "by a space would start a key",
+            f"if line {found[0]} starts a new key, indent it like the key above it; if it is "
+            "part of the text, quote the text or write it as a folded block (>-)",
+        )
+    return _Diagnosis(
+        *start,
+        "a colon followed by a space inside a value starts a mapping",
+        _quote_hint(lines, *start),
+    )
+
+
+def _block(text: str, lines: list[str], found: tuple[int, int], context: str) -> _Diagnosis | None:
+    """Something a block mapping or list did not expect: more text after a quoted value or
+    a bracketed list, a quote closed lines later, or a line indented to fit nothing."""
+    tokens = _tokens_before(text, found)
+    before = [t for t in tokens if not isinstance(t, yaml.BlockEndToken)]
+    last = before[-1] if before else None
+    line_text = _line(lines, found[0])
+    first_on_line = not line_text[: found[1] - 1].strip()
+    if isinstance(last, yaml.ScalarToken) and last.style in ("'", '"'):
+        start = (last.start_mark.line + 1, last.start_mark.column + 1)
+        quote = last.style
+        if last.end_mark.line > last.start_mark.line:
+            return _Diagnosis(
+                *start,
+                f"the quote {quote} opened here runs on to the next {quote}, at line "
+                f"{last.end_mark.line + 1}, column {last.end_mark.column}, taking the lines "
+                f"between into the text: its closing {quote} is probably missing",
+                _close_hint(lines, *start, quote),
+            )
+        if not first_on_line:
+            return _Diagnosis(
+                *start,
+                "a value that starts with a quote ends at the closing quote, and more text "
+                "follows it",
+                _requote_hint(lines, *start),
+            )
+    if isinstance(last, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken) and not first_on_line:
+        opened = _flow_start(before)
+        if opened is not None:
+            bracket = _char_at(lines, *opened)
+            return _Diagnosis(
+                *opened,
+                f"a value that starts with '{bracket}' ends at the matching "
+                f"'{_CLOSERS.get(bracket, ']')}', and more text follows it",
+                _quote_hint(lines, *opened),
+            )
+    if not first_on_line:
+        return None
+    previous = _previous_content_line(lines, found[0])
+    like = f" (line {previous[0]} starts in column {previous[1]})" if previous is not None else ""
+    if "block collection" in context:
+        return _Diagnosis(
+            *found,
+            "a key where the list above expects an item ('- ...')",
+            f"indent it like the key it belongs with{like}, or start it with '- '",
+        )
+    if line_text[found[1] - 1 : found[1] + 1] in ("-", "- "):
+        return _Diagnosis(
+            *found,
+            "a list item ('- ...') where the mapping above expects a key",
+            f"indent the list under the key it belongs to{like}",
+        )
+    return _Diagnosis(
+        *found,
+        f"this line is indented by {found[1] - 1} space{'' if found[1] == 2 else 's'}, "
+        "which fits none of the mappings and lists above it",
+        f"keys of one mapping start in the same column: indent it like the key it belongs "
+        f"with{like}",
+    )
+
+
+def _tokens_before(text: str, found: tuple[int, int]) -> list[yaml.Token]:
+    """The tokens that start before ``found`` (1-based), scanned again from the text."""
+    target = (found[0] - 1, found[1] - 1)
+    tokens: list[yaml.Token] = []
+    try:
+        for token in yaml.scan(text, Loader=_BaseLoader):
+            if (token.start_mark.line, token.start_mark.column) >= target:
+                break
+            tokens.append(token)
+    except yaml.YAMLError:
+        pass
+    return tokens
+
+
+def _flow_start(tokens: list[yaml.Token]) -> tuple[int, int] | None:
+    """Where the bracket closed by the last of ``tokens`` was opened (1-based)."""
+    depth = 0
+    for token in reversed(tokens):
+        if isinstance(token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken):
+            depth += 1
+        elif isinstance(token, yaml.FlowSequenceStartToken | yaml.FlowMappingStartToken):
+            depth -= 1
+            if depth == 0:
+                return (token.start_mark.line + 1, token.start_mark.column + 1)
+    return None
+
+
+def _previous_content_line(lines: list[str], line: int) -> tuple[int, int] | None:
+    """The nearest line above ``line`` with content (not a comment): its number and column."""
+    for number in range(min(line - 1, len(lines)), 0, -1):
+        text = _line(lines, number)
+        stripped = text.lstrip(" ")
+        if stripped and not stripped.startswith("#"):
+            return number, len(text) - len(stripped) + 1
+    return None
+
+
+def _line(lines: list[str], line: int) -> str:
+    """Line ``line`` (1-based) of the file, '' beyond its end."""
+    return lines[line - 1] if 1 <= line <= len(lines) else ""
+
+
+def _char_at(lines: list[str], line: int, column: int) -> str:
+    """The character at a 1-based (line, column), '' where there is none."""
+    text = _line(lines, line)
+    return text[column - 1] if 1 <= column <= len(text) else ""
+
+
+def _without_comment(value: str) -> str:
+    """A plain value without a trailing ``# comment`` and spaces."""
+    cut = value.find(" #")
+    return (value if cut < 0 else value[:cut]).rstrip()
+
+
+def _quoted(value: str) -> str:
+    """``value`` as a quoted YAML scalar: in double quotes, or single ones when it has " or \\."""
+    if '"' not in value and "\\" not in value:
+        return f'"{value}"'
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _split_line(lines: list[str], line: int, column: int) -> tuple[str, str]:
+    """The line without its indentation, cut at ``column``: (what precedes, the value)."""
+    text = _line(lines, line)
+    return text[: column - 1].lstrip(), _without_comment(text[column - 1 :])
+
+
+def _quote_hint(lines: list[str], line: int, column: int) -> str:
+    """'quote the value: name: "Ja: soms"' for the value that starts at (line, column).
+
+    A value at the start of its line may be a key (``@x: 1``): then the key is quoted.
+    """
+    prefix, value = _split_line(lines, line, column)
+    rest = ""
+    if not prefix.strip(" -") and ": " in value:
+        value, rest = value.split(": ", 1)
+        rest = f": {rest}"
+        return f"quote the key: {prefix}{_quoted(value)}{rest}"
+    return f"quote the value: {prefix}{_quoted(value)}"
+
+
+def _close_hint(lines: list[str], line: int, column: int, quote: str) -> str:
+    """How to close the quote opened at (line, column), shown on its own line."""
+    prefix, value = _split_line(lines, line, column)
+    value = _line(lines, line)[column - 1 :].rstrip()
+    if len(value) > 1 and value.endswith(quote):  # closed, but the quote did not count
+        if quote == "'":
+            return "inside single quotes write an apostrophe as two: 'l''Oreal'"
+        return 'inside double quotes, \\" is a quote mark in the text: write \\\\ for a backslash'
+    closers = len(value) - len(value.rstrip("]}"))
+    if closers and any(c in prefix + value for c in "[{"):  # ["x, y] -> ["x, y"]
+        value, tail = value[:-closers], value[-closers:]
+    else:
+        tail = ""
+    return f"close the quote where the text ends: {prefix}{value}{quote}{tail}"
+
+
+def _requote_hint(lines: list[str], line: int, column: int) -> str:
+    """How to quote a value that starts with a quoted part and goes on after it."""
+    prefix, value = _split_line(lines, line, column)
+    quote = value[:1]
+    if len(value) > 1 and value.endswith(quote):  # 'l'Oreal': the text is inside the quotes
+        value = value[1:-1]
+    return f"quote the whole value: {prefix}{_quoted(value)}"
+
+
+def schema_hint(
+    source: SourceMap | None, path: Sequence[str | int], kind: str, value: object
+) -> str:
+    """A hint for a schema error that YAML's reading of a plain value explains, or ''.
+
+    ``name: yes`` is read as true and ``version: 1.10`` as the number 1.1, where the schema
+    expects text: the fix is to quote it. ``variants: -a -b`` is one text, not a list.
+
+    Args:
+        source: The file's source map (its text gives the value as written).
+        path: The value's path, as for `SourceMap.locate`.
+        kind: The schema error's type (pydantic's ``string_type``, ``list_type``...).
+        value: The value YAML read.
+    """
+    if kind == "string_type" and (value is None or isinstance(value, bool | int | float)):
+        written = source.written(path) if source is not None else None
+        if written is None:
+            if value is None:
+                return "the value is empty: write the text after the colon"
+            return "quote the text, so YAML keeps it as written"
+        if value is None:
+            reading = "no value"
+        elif isinstance(value, bool):
+            reading = str(value).lower()
+        else:
+            reading = f"the number {value}"
+        return f"YAML reads {written} as {reading}; quote it: {_quoted(written)}"
+    if kind == "list_type" and isinstance(value, str) and re.match(r"-\S", value):
+        return "a '-' starts a list item only when a space follows it: write '- item'"
+    return ""
