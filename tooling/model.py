@@ -297,7 +297,9 @@ class Letter(Strict):
     recipient: Recipient
     cc: list[Text] = Field(default_factory=list)
     date: PartialDate
-    subject: Text
+    subject: Text | None = Field(
+        None, description="The 'Betreft' line; leave out when the source has none."
+    )
     reference: str | None = None
     in_reply_to: TheirLetter | None = None
     meetings: list[Meeting] = Field(default_factory=list)
@@ -342,7 +344,7 @@ class Rule(Strict):
 
     id: Slug
     label: Text
-    value: Number | str = Field(None, description="The value; leave out when 'values' is given.")
+    value: Number | str = Field(None, description="The value; leave out when 'values' is given.")  # type: ignore[assignment]
     unit: str | None = None
     note: str = ""
     source: Passage | None = Field(None, description="Where the value comes from.")
