@@ -65,12 +65,12 @@ flagged, cleared = {}, []
 for bib in sorted(dossiers.glob("*/references.bib")):
     references, _ = parse_bibliography(bib.read_text(encoding="utf-8"), str(bib))
     for reference in references.values():
-        found = db.notices(reference.doi) if reference.doi else []
+        found = db.notices(reference.doi_key) if reference.doi_key else []
         notice = current_notice([*reference.notices, *found])
         if notice is not None:
-            flagged[reference.doi] = notice.nature.value
+            flagged[reference.doi_key] = notice.nature.value
         elif found:
-            cleared.append(reference.doi)
+            cleared.append(reference.doi_key)
 print(json.dumps({"flagged": flagged, "cleared": cleared}))
 """
 
