@@ -17,8 +17,16 @@ CONFIG_NAME = "dossier.toml"
 CACHE_NAME = ".dossier-cache"
 _KNOWN = {
     "project": {"dossiers", "templates", "output", "site", "language"},
-    "retractions": {"database", "snapshot_date", "sha256"},
-}
+    "retractions": {
+        "database", "snapshot_date", "sha256", "mailto", "source", "api", "max_age_days",
+        "ledger", "lookup",
+    },
+}  # fmt: skip
+DEFAULT_SOURCE = "https://api.labs.crossref.org/data/retractionwatch"
+"""Crossref's Retraction Watch CSV (``?mailto=`` is added from dossier.toml)."""
+DEFAULT_API = "https://api.crossref.org"
+"""Crossref's REST API, for `dossier retractions lookup` (``/works/<doi>``)."""
+DEFAULT_MAX_AGE_DAYS = 30
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,12 @@ class Config:
     retraction_db: Path | None = None
     retraction_snapshot_date: str = ""
     retraction_sha256: str = ""
+    retraction_mailto: str = ""  # for Crossref's polite pool
+    retraction_source: str = DEFAULT_SOURCE  # where `dossier retractions update` downloads
+    retraction_api: str = DEFAULT_API  # where `dossier retractions lookup` asks
+    retraction_max_age_days: int = DEFAULT_MAX_AGE_DAYS  # `dossier check` warns when older
+    retraction_ledger: Path | None = None  # what updates found new, and when
+    retraction_lookup: Path | None = None  # Crossref's per-DOI notices, cached
 
     def display(self, path: Path) -> str:
         """A path as the user should see it: relative to the project root when inside it."""
@@ -88,6 +102,11 @@ def load_config(root: Path | None = None) -> Config:
         return value
 
     database = setting(retractions, "database", "")
+    ledger = setting(retractions, "ledger", "")
+    lookup = setting(retractions, "lookup", "")
+    max_age = retractions.get("max_age_days", DEFAULT_MAX_AGE_DAYS)
+    if not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0:
+        raise DossierError("'max_age_days' must be a whole number of days", Location(CONFIG_NAME))
     return Config(
         root=root,
         dossiers_dir=root / setting(project, "dossiers", "dossiers"),
@@ -99,4 +118,10 @@ def load_config(root: Path | None = None) -> Config:
         retraction_db=root / database if database else None,
         retraction_snapshot_date=setting(retractions, "snapshot_date", ""),
         retraction_sha256=setting(retractions, "sha256", ""),
+        retraction_mailto=setting(retractions, "mailto", ""),
+        retraction_source=setting(retractions, "source", DEFAULT_SOURCE),
+        retraction_api=setting(retractions, "api", DEFAULT_API),
+        retraction_max_age_days=max_age,
+        retraction_ledger=root / ledger if ledger else None,
+        retraction_lookup=root / lookup if lookup else None,
     )
