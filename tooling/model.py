@@ -95,6 +95,23 @@ class Revision(Strict):
     source: Slug | None = Field(None, description="Id of the document that records it.")
 
 
+class Review(Strict):
+    """A dated review that a conclusion still stands although references under it fell.
+
+    Recorded when a reference of a standing conclusion is newly retracted (`dossier
+    retractions update` reports it): without a review or a reassessment, `dossier check`
+    fails on the conclusion.
+    """
+
+    date: PartialDate = Field(
+        description="When the conclusion was reviewed; not before the retraction it answers."
+    )
+    reason: Text = Field(description="Why the conclusion still stands without the references.")
+    references: list[str] = Field(
+        min_length=1, description="BibTeX keys of the retracted references this review covers."
+    )
+
+
 class Conclusion(Strict):
     """A verdict on the criterion 'stand van de wetenschap en praktijk' for one indication."""
 
@@ -115,6 +132,10 @@ class Conclusion(Strict):
         default_factory=list, description="Variant ids it applies to; empty means all."
     )
     revision: Revision | None = None
+    reviews: list[Review] = Field(
+        default_factory=list,
+        description="Reviews that it still stands after references under it were retracted.",
+    )
 
 
 class Centres(Strict):
