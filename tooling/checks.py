@@ -262,7 +262,9 @@ def check_retracted_basis(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                     "retracted-basis",
                     f"conclusion '{c.id}' rests only on retracted evidence ({', '.join(status.retracted)})",
                     d.locate((*p, "conclusions", j)),
-                    hint="record its invalidation or reassessment under 'revision', or cite other evidence",
+                    hint="record under 'revision' that it is invalidated or revised (kind: "
+                    "invalidated or kind: revised; under_reassessment keeps it standing), or "
+                    "cite evidence that is not retracted",
                 )
 
 
@@ -300,7 +302,10 @@ def check_flagged_evidence(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                 elif not conclusion_stands(c):
                     action = "the conclusion's revision is recorded"
                 elif evidence_status(c, d.references, d.flags).rests_only_on_retracted:
-                    action = "the conclusion has no other evidence; record its revision"
+                    action = (
+                        "the conclusion has no other evidence; record its revision "
+                        "(kind: invalidated or kind: revised)"
+                    )
                 else:
                     action = "review whether the conclusion still holds without it"
                 date = f" of {notice.date.isoformat()}" if notice.date else ""
@@ -419,11 +424,19 @@ def check_coverage_verdict(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                 )
                 after = period.end is None or c.date.surely_before(period.end)
                 if period.status == "insured" and shares_variant and after:
+                    revise = (
+                        "record the conclusion's revision (kind: invalidated or kind: revised) "
+                        "if it no longer stands"
+                    )
+                    if period.start is None or period.start.surely_before(c.date):
+                        hint = f"end the period on the conclusion's date ({c.date}), or {revise}"
+                    else:
+                        hint = f"the period starts after the conclusion: make the period not_insured, or {revise}"
                     yield _finding(
                         "coverage-contradicts-verdict",
                         f"'{ind.id}' is insured here, but conclusion '{c.id}' of {c.date} says it does not meet the criterion",
                         d.locate((*p, "coverage", j)),
-                        hint="end the period at the conclusion's date",
+                        hint=hint,
                     )
 
 
@@ -447,7 +460,8 @@ def check_coverage_basis(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                     "coverage-on-invalidated",
                     f"coverage of '{ind.id}' rests on conclusion '{basis.id}', which no longer stands",
                     d.locate((*p, "coverage", j)),
-                    hint="record the coverage decision that follows",
+                    hint="end this period ('end') and add the period that follows it "
+                    "(e.g. status: not_insured), or rest it on a conclusion that stands ('basis')",
                 )
 
 
