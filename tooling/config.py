@@ -21,12 +21,15 @@ _KNOWN = {
         "database", "snapshot_date", "sha256", "mailto", "source", "api", "max_age_days",
         "ledger", "lookup",
     },
+    "site": {"name", "logo", "footer"},
 }  # fmt: skip
 DEFAULT_SOURCE = "https://api.labs.crossref.org/data/retractionwatch"
 """Crossref's Retraction Watch CSV (``?mailto=`` is added from dossier.toml)."""
 DEFAULT_API = "https://api.crossref.org"
 """Crossref's REST API, for `dossier retractions lookup` (``/works/<doi>``)."""
 DEFAULT_MAX_AGE_DAYS = 30
+LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
+"""Image files a browser shows as the site's logo and favicon."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,9 @@ class Config:
     retraction_max_age_days: int = DEFAULT_MAX_AGE_DAYS  # `dossier check` warns when older
     retraction_ledger: Path | None = None  # what updates found new, and when
     retraction_lookup: Path | None = None  # Crossref's per-DOI notices, cached
+    site_name: str = ""  # [site] name; empty: the issuer of the dossiers (site.pages.site_chrome)
+    site_logo: Path | None = None  # [site] logo: an image inside the project
+    site_footer: str = ""  # [site] footer; empty: the site's name
 
     def display(self, path: Path) -> str:
         """A path as the user should see it: relative to the project root when inside it."""
@@ -94,6 +100,7 @@ def load_config(root: Path | None = None) -> Config:
                 )
     project = data.get("project", {})
     retractions = data.get("retractions", {})
+    site = data.get("site", {})
 
     def setting(section: dict[str, object], key: str, default: str) -> str:
         value = section.get(key, default)
@@ -124,4 +131,22 @@ def load_config(root: Path | None = None) -> Config:
         retraction_max_age_days=max_age,
         retraction_ledger=root / ledger if ledger else None,
         retraction_lookup=root / lookup if lookup else None,
+        site_name=setting(site, "name", "").strip(),
+        site_logo=_site_logo(root, setting(site, "logo", "")),
+        site_footer=setting(site, "footer", "").strip(),
     )
+
+
+def _site_logo(root: Path, value: str) -> Path | None:
+    """The [site] logo: an image file inside the project, or None when not set."""
+    if not value:
+        return None
+    logo = root / value
+    inside = logo.resolve().is_relative_to(root.resolve())
+    if not inside or not logo.is_file() or logo.suffix.lower() not in LOGO_SUFFIXES:
+        raise DossierError(
+            f"[site] logo {value!r} is not an image file inside the project",
+            Location(CONFIG_NAME),
+            hint=f"give a path relative to the project root, ending in {', '.join(LOGO_SUFFIXES)}",
+        )
+    return logo
