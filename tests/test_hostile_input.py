@@ -513,7 +513,7 @@ def test_bib_bad_doi_accepts_written_forms_and_quotes_the_entry() -> None:
         "@article{c, title = {T}, doi = {www.example.org/paper}}\n"
     )
     references, findings = parse_bibliography(text, "references.bib")
-    assert references["a"].doi_key == "10.5555/abc" and references["a"].doi == "10.5555/abc"
+    assert references["a"].doi_key == "10.5555/abc" and references["a"].doi == "10.5555/ABC"
     assert references["a"].url == "https://doi.org/10.5555/abc"
     assert references["b"].doi_key == "10.5555/x"
     assert [(f.code, f.location, f.message) for f in findings] == [

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from tooling.diagnostics import Finding, Location, Severity
 from tooling.doi import normalize_doi
@@ -38,11 +40,14 @@ class Reference:
 
     @property
     def doi(self) -> str:
-        """The DOI as the toolkit shows and links it: the normalised form (`doi_key`).
+        """The DOI as the entry writes it, for display: its own case, no link or prefix.
 
-        The entry's text as written stays in ``fields["doi"]``.
+        ``https://doi.org/10.1002/JCC.21.`` shows as ``10.1002/JCC.21``: what `doi_key`
+        strips (a doi.org link, ``doi:``, invisible characters, wrapping quotes, trailing
+        punctuation) is left out, the case is kept. Never use it to compare or look up a
+        DOI; `doi_key` is for that. '' without a DOI.
         """
-        return self.doi_key
+        return shown_doi(self.fields.get("doi", ""))
 
     @property
     def title(self) -> str:
@@ -61,6 +66,33 @@ class Reference:
     @property
     def is_placeholder(self) -> bool:
         return self.fields.get("note", "").lower().startswith("placeholder")
+
+
+def shown_doi(written: str) -> str:
+    """A DOI as written, for display: the part of ``written`` that `normalize_doi` keeps.
+
+    Args:
+        written: The DOI field's text, as in the BibTeX entry.
+
+    Returns:
+        The DOI in its own case, without a link or ``doi:`` prefix, invisible characters or
+        trailing punctuation: always a text that normalises to the same key. The normalised
+        key itself when the written text cannot be followed (percent-escapes in a link,
+        fullwidth digits); '' for an empty field.
+    """
+    key = normalize_doi(written)
+    if not key or written == key:
+        return key
+    text = unicodedata.normalize("NFKC", written)
+    text = "".join(ch for ch in text if ch.isprintable() and not ch.isspace())
+    for form in (text, unquote(text)):
+        lowered = form.lower()
+        start = lowered.find(key)
+        if start >= 0 and len(lowered) == len(form):
+            shown = form[start : start + len(key)]
+            if normalize_doi(shown) == key:
+                return shown
+    return key
 
 
 def parse_bibliography(text: str, display: str) -> tuple[dict[str, Reference], list[Finding]]:

@@ -60,10 +60,20 @@ def number_citations(
 
 
 def format_authors(authors: str) -> str:
-    """'Doe, John and Roe, R. A.' -> 'Doe J, Roe RA' (Vancouver initials, six then et al.)."""
+    """'Doe, John and Roe, R. A.' -> 'Doe J, Roe RA' (Vancouver initials, six then et al.).
+
+    BibTeX's ``and others`` (the authors not named) is "et al." too: 'Doe, John and Roe,
+    R. and others' -> 'Doe J, Roe R, et al'. The caller adds the final full stop.
+    """
     if not authors.strip():
         return ""
     names = [a.strip() for a in re.split(r"\s+and\s+", authors) if a.strip()]
+    more = len(names) > _MAX_AUTHORS
+    if names and names[-1].lower() == "others":
+        names.pop()
+        more = True
+    if not names:
+        return "et al" if more else ""
     formatted = []
     for name in names[:_MAX_AUTHORS]:
         if "," in name:
@@ -74,7 +84,7 @@ def format_authors(authors: str) -> str:
         initials = "".join(part[0] for part in re.split(r"[\s.\-]+", first) if part)
         formatted.append(f"{last} {initials}".strip())
     text = ", ".join(formatted)
-    return text + ", et al" if len(names) > _MAX_AUTHORS else text
+    return text + ", et al" if more else text
 
 
 def format_reference(ref: Reference, flag: Notice | None = None, language: str = "nl") -> str:

@@ -947,6 +947,9 @@ def _block(text: str, lines: list[str], found: tuple[int, int], context: str) ->
             "a list item ('- ...') where the mapping above expects a key",
             f"indent the list under the key it belongs to{like}",
         )
+    char = _char_at(lines, *found)
+    if not (char.isalnum() or char in "_'\"") or (previous and previous[1] == found[1]):
+        return None  # not a key, or indented like the line above: something else is wrong
     return _Diagnosis(
         *found,
         f"this line is indented by {found[1] - 1} space{'' if found[1] == 2 else 's'}, "
@@ -1029,17 +1032,15 @@ def _quote_hint(lines: list[str], line: int, column: int) -> str:
     A value at the start of its line may be a key (``@x: 1``): then the key is quoted.
     """
     prefix, value = _split_line(lines, line, column)
-    rest = ""
     if not prefix.strip(" -") and ": " in value:
-        value, rest = value.split(": ", 1)
-        rest = f": {rest}"
-        return f"quote the key: {prefix}{_quoted(value)}{rest}"
+        key, rest = value.split(": ", 1)
+        return f"quote the key: {prefix}{_quoted(key)}: {rest}"
     return f"quote the value: {prefix}{_quoted(value)}"
 
 
 def _close_hint(lines: list[str], line: int, column: int, quote: str) -> str:
     """How to close the quote opened at (line, column), shown on its own line."""
-    prefix, value = _split_line(lines, line, column)
+    prefix = _line(lines, line)[: column - 1].lstrip()
     value = _line(lines, line)[column - 1 :].rstrip()
     if len(value) > 1 and value.endswith(quote):  # closed, but the quote did not count
         if quote == "'":
