@@ -6,7 +6,7 @@ outputs, and decision tables whose rows point at the source passage they impleme
 ``cases/`` folder holds worked cases (input and expected answer) that `dossier check` runs.
 See docs/decisions.md.
 
-This module only reads and validates; `tooling.decisions` compiles and evaluates.
+This module only reads and validates; `tooling.decision_tables` compiles and evaluates.
 """
 
 from __future__ import annotations
