@@ -64,7 +64,7 @@ def test_text_output_format(make_project: MakeProject, run_cli: RunCli) -> None:
         "reference 'ongebruikt' is never cited",
     ]
     assert summary.startswith(
-        "1 dossier, 2 indications, 4 references (0 flagged); 1 error, 1 warning"
+        "1 dossier, 1 indication (1 subgroup), 4 references (0 flagged); 1 error, 1 warning"
     )
 
 
@@ -112,7 +112,7 @@ def test_summary_line_counts(base_dossier: BaseDossier, run_cli: RunCli) -> None
     code, out, _ = run_cli(["check"], cwd=base_dossier())
     assert code == 0
     assert out == (
-        "1 dossier, 2 indications, 3 references (0 flagged); 0 errors, 0 warnings; "
+        "1 dossier, 1 indication (1 subgroup), 3 references (0 flagged); 0 errors, 0 warnings; "
         "checked against no retraction database configured\n"
     )
 
@@ -121,7 +121,9 @@ def test_summary_counts_every_dossier(make_project: MakeProject, run_cli: RunCli
     files = {**base_files(), **base_files("dossiers/tweede")}
     code, out, _ = run_cli(["check"], cwd=make_project(files))
     assert code == 0
-    assert out.startswith("2 dossiers, 4 indications, 6 references (0 flagged); 0 errors")
+    assert out.startswith(
+        "2 dossiers, 2 indications (2 subgroups), 6 references (0 flagged); 0 errors"
+    )
 
 
 def test_summary_names_the_retraction_snapshot(make_project: MakeProject, run_cli: RunCli) -> None:
@@ -165,10 +167,12 @@ def test_json_output(make_project: MakeProject, run_cli: RunCli) -> None:
     data = json.loads(out)
     summary = data["summary"]
     assert {
-        k: summary[k] for k in ("dossiers", "indications", "references", "flagged_references")
+        k: summary[k]
+        for k in ("dossiers", "indications", "subgroups", "references", "flagged_references")
     } == {
         "dossiers": 1,
-        "indications": 2,
+        "indications": 1,  # the subgroup is counted as such (facts.count), once
+        "subgroups": 1,
         "references": 4,
         "flagged_references": 0,
     }
@@ -185,7 +189,7 @@ def test_json_output_of_a_clean_dossier(make_project: MakeProject, run_cli: RunC
     data = json.loads(out)
     assert code == 0
     assert data["findings"] == []
-    assert data["summary"]["indications"] == 2
+    assert (data["summary"]["indications"], data["summary"]["subgroups"]) == (1, 1)
     assert data["summary"]["references"] == 3
 
 

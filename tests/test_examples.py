@@ -39,7 +39,8 @@ def test_repository_passes_the_check_with_a_summary(
     assert code == 0, out
     summary = out.strip().splitlines()[-1]
     assert re.search(
-        r"\d+ dossiers?, \d+ indications?, \d+ references? \(\d+ flagged\)", summary
+        r"\d+ dossiers?, \d+ indications?( \(\d+ subgroups?\))?, \d+ references? \(\d+ flagged\)",
+        summary,
     ), summary
     assert "sha256" in summary
 

@@ -256,6 +256,39 @@ CASES: list[Case] = [
         at="../../dossier.toml",
         message="is not a file inside the dossier folder",
     ),
+    # --- placeholders are data, never text --------------------------------------------------------
+    Case(
+        "placeholder-text-in-definitive",
+        (sub(Y, "  summary: Verzekerd onder voorwaarden.", "  summary: 'placeholder: volgt'"),),
+        "placeholder",
+        at="'placeholder: volgt'",
+        message="'position.summary' is a placeholder in a definitive dossier",
+    ),
+    Case(
+        "placeholder-reference-in-definitive",
+        (
+            append(
+                B, "\n@misc{nog-onbekend,\n  title = {Volgt},\n  note = {placeholder: volgt},\n}\n"
+            ),
+        ),
+        "placeholder",
+        file=B,
+        at="@misc{nog-onbekend",
+        message="reference 'nog-onbekend' is a placeholder in a definitive dossier",
+        also=("unused-reference",),
+    ),
+    Case(
+        "placeholder-in-concept",
+        (
+            sub(Y, "status: definitive\nupdated", "status: concept\nupdated"),
+            sub(Y, "  summary: Verzekerd onder voorwaarden.", "  summary: 'placeholder: volgt'"),
+        ),
+        "placeholder-in-concept",
+        at="'placeholder: volgt'",
+        severity="warning",
+        exit=0,
+        message="'position.summary' is a placeholder",
+    ),
     # --- prose that the build could not render -------------------------------------------------
     Case(
         "prose-unknown-rule",

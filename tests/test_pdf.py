@@ -117,10 +117,27 @@ def test_pdf_metadata_uses_letter_date(letter_pdf: bytes) -> None:
     assert str(meta.get("/CreationDate", "")).startswith("D:20250507")
 
 
-def test_status_banner_is_printed() -> None:
-    banner = 'status_banner: "Deze conclusie is vervallen."\n'
-    pages = page_texts(render_pdf(letter(banner), template=LETTER))
-    assert "Deze conclusie is vervallen." in pages[0]
+@pytest.mark.parametrize("template", [LETTER, LETTER.with_name("document.typst")])
+def test_a_concept_carries_its_watermark_on_every_page(template: Path) -> None:
+    body = "\n\n".join(f"Alinea {i}. " + "Tekst van een concept. " * 40 for i in range(12))
+    pages = page_texts(render_pdf(letter('watermark: "CONCEPT"\n', body), template=template))
+    assert len(pages) >= 2
+    assert all("CONCEPT" in page for page in pages)
+    assert not any(
+        "CONCEPT" in p for p in page_texts(render_pdf(letter("", body), template=template))
+    )
+
+
+def test_no_invented_date_in_the_properties() -> None:
+    """A document known only to the year carries no date in its PDF properties."""
+    from pypdf import PdfReader
+
+    dated = PdfReader(io.BytesIO(render_pdf(letter(), template=LETTER))).metadata
+    undated = PdfReader(
+        io.BytesIO(render_pdf(letter().replace('date: "2025-05-07"', 'date: ""'), template=LETTER))
+    ).metadata
+    assert dated is not None and dated.get("/CreationDate", "").startswith("D:20250507")
+    assert undated is None or "/CreationDate" not in undated
 
 
 def test_same_input_gives_identical_bytes(letter_pdf: bytes) -> None:

@@ -112,7 +112,8 @@ def test_neuromodulation_position(checked: Checked) -> None:
         and "tabel 3" in position.addenda[0].location
     )  # type: ignore[operator]
     assert [s.date for s in position.supersedes] == [PartialDate(2007), PartialDate(2007)]
-    assert all("placeholder" in s.note for s in position.supersedes)  # the seed does not name them
+    # The seed names neither 2007 position ("Dit zijn:" is followed by nothing): no titles.
+    assert all(s.title is None for s in position.supersedes)
     conditions = " ".join(c.text for c in position.conditions).lower()
     for condition in ("volwassen", "ernstige pijn", "proefbehandeling", "multidisciplinair"):
         assert condition in conditions

@@ -23,7 +23,7 @@ from typing import Any
 from tooling.checks import check_dossier
 from tooling.config import Config
 from tooling.diagnostics import Finding
-from tooling.facts import walk_indications
+from tooling.facts import Count, count
 from tooling.load import LoadedDossier, flag_references, load_dossier
 from tooling.prose import RenderedProse
 from tooling.retractions import RetractionDatabase, Snapshot
@@ -34,14 +34,14 @@ class Tally:
     """What the summary counts of one dossier."""
 
     indications: int
+    subgroups: int
     references: int
     flagged: int
 
     @classmethod
     def of(cls, dossier: LoadedDossier) -> Tally:
-        model = dossier.model
-        indications = 0 if model is None else sum(1 for _ in walk_indications(model))
-        return cls(indications, len(dossier.references), len(dossier.flags))
+        found = count(dossier.model) if dossier.model is not None else Count(0, 0)
+        return cls(found.indications, found.subgroups, len(dossier.references), len(dossier.flags))
 
 
 @dataclass(frozen=True)

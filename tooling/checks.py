@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from pydantic import BaseModel
+
 from tooling.diagnostics import Finding, Location, Severity
 from tooling.facts import (
     conclusion_index,
@@ -276,12 +278,13 @@ def check_retracted_basis(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
 def check_unsupported(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
     for p, ind in walk_indications(m):
         for j, c in enumerate(ind.conclusions):
-            if c.verdict == "meets" and not c.evidence:
+            if c.verdict == "meets" and not c.evidence and not c.evidence_not_named:
                 yield _finding(
                     "unsupported-conclusion",
                     f"conclusion '{c.id}' says the criterion is met but cites no evidence",
                     d.locate((*p, "conclusions", j)),
-                    hint="list BibTeX keys under 'evidence'",
+                    hint="list BibTeX keys under 'evidence', or say under 'evidence_not_named' "
+                    "that the source does not name it",
                 )
 
 
@@ -629,3 +632,57 @@ def _fixed(location: Location) -> Callable[[int, int], Location]:
 def _in_file(display: str) -> Callable[[int, int], Location]:
     """A place for text that is a whole file: its line and column."""
     return lambda line, column: Location(display, line, column)
+
+
+def _placeholders(d: LoadedDossier, m: Dossier) -> Iterator[tuple[str, Location]]:
+    """Every placeholder of a dossier: BibTeX entries and texts marked 'placeholder:'."""
+    for key, reference in d.references.items():
+        if reference.is_placeholder:
+            yield f"reference '{key}'", reference.location
+    if d.source is not None and "placeholder" not in d.source.text.lower():
+        return  # the walk below costs more than the whole rest of a check
+    stack: list[tuple[tuple[str | int, ...], object]] = [((), m)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, BaseModel):
+            stack.extend(((*path, name), getattr(value, name)) for name in type(value).model_fields)
+        elif isinstance(value, (list, tuple)):
+            stack.extend(((*path, i), item) for i, item in enumerate(value))
+        elif isinstance(value, str) and value.lstrip().lower().startswith("placeholder:"):
+            yield f"'{'.'.join(str(p) for p in path)}'", d.locate(path)
+
+
+@check(
+    "placeholder",
+    Severity.ERROR,
+    "A placeholder is a note to fill in later, never a fact: a definitive dossier with one "
+    "cannot be published (documents say 'niet vermeld in de bron' where a source is silent).",
+)
+def check_placeholders(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    if m.status != "definitive":
+        return
+    for what, where in _placeholders(d, m):
+        yield _finding(
+            "placeholder",
+            f"{what} is a placeholder in a definitive dossier",
+            where,
+            hint="fill it in, or record what the source does not say (evidence_not_named, a "
+            "superseded position without title), or set the dossier's status to concept",
+        )
+
+
+@check(
+    "placeholder-in-concept",
+    Severity.WARNING,
+    "A concept may hold placeholders, but each is listed so none is forgotten.",
+)
+def check_placeholders_in_concept(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    if m.status == "definitive":
+        return
+    for what, where in _placeholders(d, m):
+        yield _finding(
+            "placeholder-in-concept",
+            f"{what} is a placeholder",
+            where,
+            hint="fill it in before the dossier becomes definitive",
+        )

@@ -93,6 +93,11 @@ def format_reference(ref: Reference, flag: Notice | None = None, language: str =
     BibTeX comes from reference managers: every field is escaped (`<`, `>`, `&`, quotes), so
     a title cannot bring markup into a document or page.
     """
+    if ref.is_placeholder:
+        # A placeholder is the writer's note to fill in later, never a fact to print: the
+        # reader is told plainly that the source does not name the work.
+        text = f"{message('ref.not_stated', language)}."
+        return f"{text} {flag_badge(flag, language)}" if flag is not None else text
     f = {key: str(escape(value)) for key, value in ref.fields.items()}
     parts: list[str] = []
     authors = (
@@ -127,10 +132,6 @@ def format_reference(ref: Reference, flag: Notice | None = None, language: str =
         shown = f"<{url}>" if _PLAIN_URL.fullmatch(url) else str(escape(url))
         parts.append(f"{message('ref.available', language)}: {shown}")
     text = " ".join(parts)
-    if ref.is_placeholder:
-        text += (
-            f" *({message('ref.placeholder', language)}: {f['note'].split(':', 1)[-1].strip()})*"
-        )
     if flag is not None:
         text += " " + flag_badge(flag, language)
     return text

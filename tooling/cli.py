@@ -183,9 +183,12 @@ def summary_line(summary: dict[str, object]) -> str:
         if db["path"]
         else "no retraction database configured"
     )
+    subgroups = summary["subgroups"]
+    counted = _count(summary["indications"], "indication") + (
+        f" ({_count(subgroups, 'subgroup')})" if subgroups else ""
+    )
     return (
-        f"{_count(summary['dossiers'], 'dossier')}, "
-        f"{_count(summary['indications'], 'indication')}, "
+        f"{_count(summary['dossiers'], 'dossier')}, {counted}, "
         f"{_count(summary['references'], 'reference')} "
         f"({summary['flagged_references']} flagged); "
         f"{_count(summary['errors'], 'error')}, {_count(summary['warnings'], 'warning')}; "

@@ -9,6 +9,7 @@ of the dossier uses those numbers (`DossierDocuments.numbers`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +19,13 @@ import yaml
 from markupsafe import Markup
 
 from tooling import facts
-from tooling.citations import cited_keys, first_appearance, number_citations, reference_list
+from tooling.citations import (
+    cited_keys,
+    first_appearance,
+    format_reference,
+    number_citations,
+    reference_list,
+)
 from tooling.dates import PartialDate
 from tooling.i18n import message
 from tooling.load import LoadedDossier
@@ -115,14 +122,25 @@ def render_documents(
     order = tuple(numbers)
     documents = []
     for draft in drafts:
-        keys = cited_keys(draft.markdown) + cited_keys(draft.pdf_body)
-        listing = reference_list(numbers, keys, loaded.references, loaded.flags, language)
-        tail = f"\n\n## {message('doc.references', language)}\n\n{listing}\n" if listing else ""
 
         def cite(text: str) -> str:
+            text = _expand_citation_footnotes(text, numbers, loaded, language)
             return number_citations(text, loaded.flags, order, language).markdown
 
+        # A footnote that only cites (`[^1]: [@key]`) shows the reference itself; the list
+        # at the end holds what the text cites elsewhere.
+        keys = cited_keys(_FOOTNOTE_CITATION.sub("", draft.markdown))
+        listing = reference_list(numbers, keys, loaded.references, loaded.flags, language)
+        tail = f"\n\n## {message('doc.references', language)}\n\n{listing}\n" if listing else ""
         markdown, body = cite(draft.markdown), cite(draft.pdf_body)
+        metadata = dict(draft.metadata)
+        if draft.pdf_template == "letter" and listing:
+            # The letterhead template lays out the body, then the signature: the list follows
+            # the signature, as in the institute's letters.
+            metadata["reference_list"] = f"**{message('doc.references', language)}**\n\n{listing}"
+            pdf_body = body
+        else:
+            pdf_body = f"{body.rstrip()}{tail}" if tail else body
         documents.append(
             Document(
                 dossier=loaded.slug,
@@ -132,8 +150,8 @@ def render_documents(
                 date=draft.date,
                 status=draft.status,
                 markdown=f"{markdown.rstrip()}{tail}" if tail else markdown,
-                pdf_body=f"{body.rstrip()}{tail}" if tail else body,
-                metadata=draft.metadata,
+                pdf_body=pdf_body,
+                metadata=metadata,
                 pdf_template=draft.pdf_template,
                 notices=tuple(
                     facts.notices(model, facts.named_indications(model, draft.kind, draft.id))
@@ -141,6 +159,25 @@ def render_documents(
             )
         )
     return RenderedDossier(loaded, prose, tuple(documents), numbers)
+
+
+_FOOTNOTE_CITATION = re.compile(r"^(\[\^[^\]]+\]:[ \t]*)(\[[^\[\]]*@[^\[\]]*\])[ \t]*$", re.M)
+
+
+def _expand_citation_footnotes(
+    text: str, numbers: Mapping[str, int], loaded: LoadedDossier, language: str
+) -> str:
+    """`[^1]: [@key]` -> the footnote gives the reference in full, with its number."""
+
+    def full(match: re.Match[str]) -> str:
+        entries = [
+            f"[{numbers[key]}] {format_reference(loaded.references[key], loaded.flags.get(key), language)}"
+            for key in cited_keys(match.group(2))
+            if key in loaded.references and key in numbers
+        ]
+        return match.group(1) + ("; ".join(entries) or match.group(2))
+
+    return _FOOTNOTE_CITATION.sub(full, text)
 
 
 POSITION_ID = "standpunt"
@@ -201,15 +238,29 @@ class _Drafter:
             **extra,
         }
 
-    def meta(self, title: str, date: PartialDate | None, **extra: Any) -> dict[str, Any]:
+    def meta(
+        self,
+        title: str,
+        date: PartialDate | None,
+        issuer: Organisation,
+        status: str,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """The metadata a PDF and DOCX carry: only what the source says.
+
+        The date is the document's own, in the PDF's and DOCX's properties only when it is
+        known to the day (a year is not a day); the issuer is the document's own.
+        """
         meta: dict[str, Any] = {
             "lang": self.model.language,
             "title": title,
-            "date": str(date.earliest()) if date else "",
+            "date": str(date.earliest()) if date is not None and date.day is not None else "",
             "date_text": format_partial_date(date, language=self.language),
-            "sender": _organisation(self.model.issuer),
+            "sender": _organisation(issuer),
             "labels": {k: message(f"letter.{k}", self.language) for k in _LETTER_LABELS},
         }
+        if status == "concept":
+            meta["watermark"] = message("doc.concept_watermark", self.language)
         meta.update(extra)
         return meta
 
@@ -223,9 +274,12 @@ class _Drafter:
         status: str,
         template: str,
         context: dict[str, Any],
+        issuer: Organisation | None = None,
     ) -> _Draft:
-        body = render_template(self.env, template, self.context(**context))
-        return _Draft(id, kind, title, date, status, body, body, self.meta(title, date))
+        issuer = issuer or self.model.issuer
+        body = render_template(self.env, template, self.context(issuer=issuer, **context))
+        meta = self.meta(title, date, issuer, status)
+        return _Draft(id, kind, title, date, status, body, body, meta)
 
     # -- the kinds of documents ------------------------------------------------------------
 
@@ -237,9 +291,10 @@ class _Drafter:
             id=POSITION_ID,
             kind="position",
             title=position.title,
-            date=position.date,
+            date=position.published,
             status=position.status,
             template="position.md.j2",
+            issuer=position.issuer,
             context={
                 "position": position,
                 "units": facts.assessed(self.model),
@@ -260,6 +315,7 @@ class _Drafter:
             date=addendum.date,
             status=position.status,
             template="addendum.md.j2",
+            issuer=position.issuer,
             context={
                 "position": position,
                 "addendum": addendum,
@@ -278,6 +334,7 @@ class _Drafter:
             status=faq.status,
             template="faq.md.j2",
             context={"faq": faq},
+            issuer=faq.issuer,
         )
 
     def leaflet(self, index: int) -> _Draft:
@@ -290,23 +347,27 @@ class _Drafter:
             status=leaflet.status,
             template="leaflet.md.j2",
             context={"leaflet": leaflet, "leaflet_path": ("leaflets", index)},
+            issuer=leaflet.issuer,
         )
 
     def letter(self, index: int) -> _Draft:
         letter = self.model.letters[index]
         body = Markup(self.prose(("letters", index, "body_file")))
         sender = letter.sender or self.model.issuer
+        kind_title = message(f"audience.{letter.audience}", self.language)
+        title = f"{kind_title}: {letter.subject}" if letter.subject else kind_title
         meta = self.meta(
-            letter.subject,
+            title,
             letter.date,
-            sender=_organisation(sender),
+            sender,
+            letter.status,
             recipient={
                 "organisation": letter.recipient.organisation,
                 "attention": letter.recipient.attention or "",
                 "address": list(letter.recipient.address),
             },
             cc=list(letter.cc),
-            subject=letter.subject,
+            subject=letter.subject or "",
             their_letter=format_partial_date(letter.in_reply_to.date, language=self.language)
             if letter.in_reply_to
             else "",
@@ -319,11 +380,10 @@ class _Drafter:
             "letter.md.j2",
             self.context(letter=letter, sender=sender, meta=meta, body=body),
         )
-        kind_title = message(f"audience.{letter.audience}", self.language)
         return _Draft(
             letter.id,
             "letter",
-            f"{kind_title}: {letter.subject}",
+            title,
             letter.date,
             letter.status,
             page,
@@ -341,4 +401,5 @@ def _organisation(organisation: Organisation) -> dict[str, Any]:
         "name": organisation.name,
         "address": list(organisation.address),
         "website": organisation.website or "",
+        "contact": list(organisation.contact),
     }

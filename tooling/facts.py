@@ -253,3 +253,55 @@ def named_indications(dossier: Dossier, kind: str, ident: str) -> tuple[str, ...
         leaflet = next((x for x in dossier.leaflets if x.id == ident), None)
         return (leaflet.indication,) if leaflet and leaflet.indication else ()
     return ()
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many indications a dossier has: the indications, and their subgroups apart.
+
+    One definition everywhere (summary line, home page, documents): an indication is a
+    top-level entry of `indications`; a subgroup (at any depth) is counted as a subgroup,
+    never as another indication. The 2019 letter's "acht indicaties" are the eight
+    top-level indications of the neuromodulation dossier.
+    """
+
+    indications: int
+    subgroups: int
+
+
+def count(dossier: Dossier) -> Count:
+    total = sum(1 for _ in walk_indications(dossier))
+    return Count(len(dossier.indications), total - len(dossier.indications))
+
+
+@dataclass(frozen=True)
+class CoverageState:
+    """What a reader is told about an indication's coverage now.
+
+    ``status`` is the recorded status (None when nothing is recorded, "mixed" when the
+    subgroups of an indication without coverage of its own differ). ``pending`` is true when
+    the coverage rests on a conclusion that no longer stands, so a decision is to follow.
+    """
+
+    status: str | None
+    since: PartialDate | None
+    pending: bool
+
+
+def coverage_state(indication: Indication) -> CoverageState:
+    """The current coverage of an indication, summarising its subgroups when it has none."""
+    period = current_coverage(indication)
+    if period is not None:
+        basis = (
+            next((c for c in indication.conclusions if c.id == period.basis), None)
+            if period.basis
+            else None
+        )
+        pending = basis is not None and not conclusion_stands(basis)
+        return CoverageState(period.status, period.start, pending)
+    states = [coverage_state(sub) for sub in indication.subgroups]
+    if not states:
+        return CoverageState(None, None, False)
+    statuses = {s.status for s in states}
+    status = statuses.pop() if len(statuses) == 1 else "mixed"
+    return CoverageState(status, None, any(s.pending for s in states))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -192,9 +193,7 @@ def load_dossier(directory: Path, config: Config, db: RetractionDatabase | None)
     except YamlError as exc:
         return replace(
             empty,
-            findings=(
-                Finding("yaml-syntax", Severity.ERROR, exc.message, exc.location, exc.hint),
-            ),
+            findings=(Finding("yaml-syntax", Severity.ERROR, exc.message, exc.location, exc.hint),),
         )
     loaded = replace(empty, source=source)
     if not isinstance(data, dict):
@@ -271,17 +270,31 @@ def inside(directory: Path, name: str) -> Path | None:
     """
     if not name or "\0" in name or Path(name).is_absolute():
         return None
-    base = directory.resolve()
+    base = Path(os.path.abspath(directory))
     candidate = base / name
     if not Path(os.path.normpath(candidate)).is_relative_to(base):
         return None
+    # Fast path: no component below the folder is a link, so the path is what it says.
+    # (The dossier folder itself is never a link: `discover` refuses those.)
+    try:
+        parts = candidate.relative_to(base).parts
+        node = base
+        linked = False
+        for part in parts:
+            node = node / part
+            info = os.lstat(node)
+            linked = linked or stat.S_ISLNK(info.st_mode)
+    except FileNotFoundError:
+        return None if linked else candidate  # missing (reported as such), unless via a link
+    except OSError:
+        return None
+    if not linked:
+        return candidate if stat.S_ISREG(info.st_mode) else None
     try:
         target = candidate.resolve(strict=True)
-    except FileNotFoundError:  # missing (reported as such), unless a dangling link
-        return None if candidate.is_symlink() else candidate
-    except (OSError, RuntimeError):  # a loop of links, or unreadable
+    except (OSError, RuntimeError):  # a dangling link, a loop of links, or unreadable
         return None
-    if not target.is_relative_to(base) or not target.is_file():
+    if not target.is_relative_to(base.resolve()) or not target.is_file():
         return None
     return target
 

@@ -171,7 +171,8 @@ class Indication(Strict):
     name: Text
     abbreviation: str | None = None
     explanation: str | None = Field(
-        None, description="A lay explanation as the source gives it ('zenuwpijn door suikerziekte')."
+        None,
+        description="A lay explanation as the source gives it ('zenuwpijn door suikerziekte').",
     )
     qualifier: str | None = Field(
         None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib.util
+import io
 import logging
 import os
 import re
@@ -29,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import zipfile
 from collections import deque
 from collections.abc import Iterator, Sequence
 from functools import lru_cache
@@ -320,7 +322,7 @@ def render_docx(markdown: str, *, reference_doc: Path, resource_dir: Path | None
         args += ["--metadata", f"date={meta['date_text']}"]
     if resource_dir is not None:
         args += ["--resource-path", str(resource_dir)]
-    return _pandoc(
+    data = _pandoc(
         markdown,
         args,
         names=reference_doc,
@@ -328,6 +330,40 @@ def render_docx(markdown: str, *, reference_doc: Path, resource_dir: Path | None
         sandbox=False,
         lua_filter=_IMAGES_TO_TEXT,
     )
+    if _iso_day(meta) is None:
+        data = _without_property_dates(data)
+    return data
+
+
+def _iso_day(meta: dict[str, Any]) -> dt.date | None:
+    """The document's date when the metadata gives it to the day, else None."""
+    value = meta.get("date")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return None
+    return None
+
+
+_PROPERTY_DATE = re.compile(rb"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>")
+
+
+def _without_property_dates(docx: bytes) -> bytes:
+    """The DOCX without created/modified dates: pandoc writes them always, but a document
+    whose source gives no date must not carry an invented one. Entries keep their order and
+    their fixed times, so the output stays byte-identical across runs."""
+    source = zipfile.ZipFile(io.BytesIO(docx))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "docProps/core.xml":
+                data = _PROPERTY_DATE.sub(b"", data)
+            target.writestr(info, data)
+    return out.getvalue()
 
 
 _IMAGES_TO_TEXT = (

@@ -73,6 +73,7 @@ class Checked:
         return {
             "dossiers": len(self.tallies),
             "indications": sum(t.indications for t in self.tallies),
+            "subgroups": sum(t.subgroups for t in self.tallies),
             "references": sum(t.references for t in self.tallies),
             "flagged_references": sum(t.flagged for t in self.tallies),
             "errors": len(self.errors),

@@ -77,6 +77,28 @@ def format_rule(rule: Rule, language: str = "nl") -> str:
     return f"{text} {rule.unit}" if rule.unit else text
 
 
+def format_indication(indication: Indication, form: str = "full", language: str = "nl") -> str:
+    """An indication as the source names it, in every list of indications.
+
+    ``full``: name, abbreviation and lay explanation, the qualifier that bounds the decision,
+    and the conditions decided together with it: "Pijnlijke diabetische neuropathie (PDN,
+    zenuwpijn door suikerziekte) en dunnevezelneuropathie (...)". ``short``: name, qualifier
+    and the conditions decided together, for titles and navigation.
+    """
+    text = indication.name
+    if form == "full":
+        inner = [x for x in (indication.abbreviation, indication.explanation) if x]
+        if inner:
+            text += f" ({', '.join(inner)})"
+    elif indication.abbreviation and form == "name":
+        text += f" ({indication.abbreviation})"
+    if indication.qualifier:
+        text += f" {indication.qualifier}"
+    for other in indication.together_with:
+        text += f" {message('list.and', language)} {other}"
+    return text
+
+
 def _filters(language: str) -> dict[str, Callable[..., Any]]:
     return {
         "date": lambda value, fmt="long": format_partial_date(value, fmt, language),
@@ -89,6 +111,7 @@ def _filters(language: str) -> dict[str, Callable[..., Any]]:
         "number": lambda value: format_decimal(value, locale=language),
         "lower_first": lower_first,
         "join_nl": lambda items: join_list(list(items), language),
+        "indication": lambda value, form="full": format_indication(value, form, language),
     }
 
 

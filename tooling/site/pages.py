@@ -30,7 +30,7 @@ from tooling.site.paths import (
     relative,
 )
 from tooling.site.views import DossierView, Downloads, dossier_view
-from tooling.templating import render_template
+from tooling.templating import format_indication, render_template
 
 
 def _cell(value: object) -> str:
@@ -127,7 +127,7 @@ def generate_nav(dossiers: Sequence[RenderedDossier], language: str) -> list[Any
         model, slug = rendered.model, rendered.slug
         section: list[Any] = [dossier_page(slug)]
         section.extend(
-            {escape_text(ind.name): indication_page(slug, ind.id)}
+            {escape_text(format_indication(ind, "short", language)): indication_page(slug, ind.id)}
             for _, ind in facts.walk_indications(model)
         )
         if rendered.documents:

@@ -6,8 +6,9 @@ Prose comes rendered from the check (`tooling.prose`), citation numbers from the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -15,6 +16,7 @@ from markupsafe import Markup
 from tooling import facts
 from tooling.bibliography import Reference
 from tooling.citations import format_reference, number_citations
+from tooling.diagnostics import Finding, Severity
 from tooling.documents import Document, RenderedDossier
 from tooling.i18n import join_list, message
 from tooling.load import LoadedDossier
@@ -110,7 +112,9 @@ class IndicationView:
     description: str = ""
     variants: list[str] = field(default_factory=list)
     current: Conclusion | None = None
-    coverage: CoveragePeriod | None = None
+    coverage: facts.CoverageState = field(
+        default_factory=lambda: facts.CoverageState(None, None, False)
+    )
     conclusions: list[ConclusionView] = field(default_factory=list)
     periods: list[PeriodView] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)  # optional timeline columns with data
@@ -151,10 +155,53 @@ class DossierView:
     position: DocumentView | None
     addenda: dict[str, DocumentView]
     transitional_details: str
-    indication_count: int
+    count: facts.Count
+    verdicts: list[tuple[str, Any, bool, int]]  # verdict, date, stands, how many
+    coverage: list[tuple[str | None, Any, bool, int]]  # status, since, pending, how many
 
     def document(self, ident: str) -> DocumentView | None:
         return next((d for d in self.documents if d.doc.id == ident), None)
+
+
+@dataclass(frozen=True)
+class SiteChrome:
+    """What every page shows around its content: the site's name, logo and footer.
+
+    Name and footer are plain text; the logo is an image file of the project, or None for
+    the theme's neutral icon.
+    """
+
+    name: str
+    logo: Path | None = None
+    footer: str = ""
+
+
+def site_chrome(
+    name: str, logo: Path | None, footer: str, issuers: list[str], language: str
+) -> SiteChrome:
+    """The site's name, logo and footer: as configured ([site] in dossier.toml), else derived.
+
+    The name defaults to the issuer of the dossiers when they all share one, else to a
+    neutral name (``site.default_name``); the footer defaults to the name.
+    """
+    if not name:
+        distinct = list(dict.fromkeys(i.strip() for i in issuers if i.strip()))
+        name = distinct[0] if len(distinct) == 1 else message("site.default_name", language)
+    return SiteChrome(name, logo, footer or name)
+
+
+@dataclass(frozen=True)
+class FailingDossier:
+    """A dossier folder the check found errors in (the preview of `mkdocs serve` shows them)."""
+
+    name: str  # the folder's name, as the findings' paths have it
+    title: str  # the dossier's title when its dossier.yaml could be read, else the name
+    findings: tuple[Finding, ...]  # all of the folder's findings, errors and warnings
+    page: str | None  # its index page; None when the folder name cannot be an address
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
 
 
 class _Builder:
@@ -255,7 +302,16 @@ class _Builder:
             position=position,
             addenda=addenda,
             transitional_details=transitional,
-            indication_count=len(views),
+            count=facts.count(model),
+            verdicts=_tally(
+                (c.verdict, c.date, facts.conclusion_stands(c))
+                for c in (facts.current_conclusion(u) for u in facts.assessed(model))
+                if c is not None
+            ),
+            coverage=_tally(
+                (s.status, s.since, s.pending)
+                for s in (facts.coverage_state(u) for u in facts.assessed(model))
+            ),
         )
 
     def fill_indication(
@@ -268,7 +324,7 @@ class _Builder:
         view.description = self.prose(ind.description, (*path, "description"))
         view.variants = [self.variant_names.get(v, v) for v in ind.variants]
         view.current = facts.current_conclusion(ind)
-        view.coverage = facts.current_coverage(ind)
+        view.coverage = facts.coverage_state(ind)
         for j, c in enumerate(ind.conclusions):
             status = facts.evidence_status(c, self.loaded.references, self.loaded.flags)
             replaced_by = replaced_name = None
@@ -388,3 +444,11 @@ def site_keys(loaded: LoadedDossier) -> list[str]:
     keys.update(dict.fromkeys(c.key for c in loaded.citations))
     keys.update(dict.fromkeys(loaded.references))
     return [k for k in keys if k in loaded.references]
+
+
+def _tally(items: Iterable[tuple[Any, Any, bool]]) -> list[tuple[Any, Any, bool, int]]:
+    """Equal (value, date, flag) triples counted, in order of first appearance."""
+    counts: dict[tuple[Any, Any, bool], int] = {}
+    for item in items:
+        counts[item] = counts.get(item, 0) + 1
+    return [(*key, n) for key, n in counts.items()]
