@@ -230,6 +230,58 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "site.warnings": "Waarschuwingen",
         "site.no_warnings": "De controle gaf geen waarschuwingen.",
         "site.preview_failed": "De controle vond fouten: de voorbeeldweergave volgt zodra ze zijn opgelost",
+        # the retraction data: labels (summary, Controle page) and the update's report
+        "snapshot.example": "voorbeelddata",
+        "site.db.example": "**Voorbeelddata.** Deze momentopname bevat alleen verzonnen records "
+        "(DOI's met het testvoorvoegsel 10.5555): echte publicaties worden er niet mee "
+        "gecontroleerd. De echte gegevens van Retraction Watch (Crossref) haalt u op met "
+        "`dossier retractions update`.",
+        "site.db.age": "Leeftijd",
+        "site.db.age_days": "{days} dagen (waarschuwing na {limit} dagen)",
+        "report.title.update": "Retraction Watch: nieuwe momentopname",
+        "report.title.unchanged": "Retraction Watch: de momentopname is ongewijzigd",
+        "report.title.lookup": "Crossref: meldingen per DOI opgevraagd",
+        "report.snapshot": "Momentopname: {path} van {date} ({records} records, SHA-256 {sha256}).",
+        "report.previous": "Vorige momentopname: {path} van {date} ({records} records).",
+        "report.previous_none": "Er was nog geen momentopname.",
+        "report.previous_unreadable": "De vorige momentopname was niet te lezen ({problem}); alles "
+        "wat de nieuwe over de referenties van dit project zegt, telt als nieuw.",
+        "report.undated": "onbekende datum",
+        "report.compared": "Vergeleken voor {references} referenties met een DOI in {dossiers} "
+        "dossiers.",
+        "report.asked": "Aan Crossref gevraagd: {asked} van de {references} DOI's ({unknown} "
+        "onbekend bij Crossref); de andere kwamen uit de opgeslagen antwoorden.",
+        "report.replaced": "{count} ongeldige bytes vervangen (regel {lines}); Crossref meldt dat "
+        "het dagelijkse bestand zulke bytes kan bevatten.",
+        "report.section.Retraction": "Nieuw teruggetrokken",
+        "report.section.Correction": "Nieuwe correcties",
+        "report.section.Expression of concern": "Nieuwe expressions of concern",
+        "report.section.Reinstatement": "Nieuw hersteld (reinstatement)",
+        "report.nature.Retraction": "teruggetrokken",
+        "report.nature.Correction": "gecorrigeerd",
+        "report.nature.Expression of concern": "expression of concern",
+        "report.nature.Reinstatement": "hersteld",
+        "report.notice": "{key} (dossier {dossier}, doi {doi}): {nature} op {date}.",
+        "report.reasons": "Reden: {reasons}.",
+        "report.record": "Retraction Watch-record {record}.",
+        "report.conclusion": "Conclusie {conclusion} ({indication}, {date}):",
+        "report.undecided": "staat, en er is nog geen besluit over deze publicatie. `dossier "
+        "check` geeft een fout tot er een herbeoordeling (revision, kind: under_reassessment) of "
+        "een review (reviews: date, reason, references) is vastgelegd.",
+        "report.decided.review": "staat; review van {date}: {reason}",
+        "report.decided.reassessment": "in herbeoordeling sinds {date}.",
+        "report.decided.revision": "staat niet meer (vastgelegd op {date}).",
+        "report.stands": "staat; beoordeel of de conclusie nog klopt (waarschuwing).",
+        "report.cleared": "staat; de publicatie is (weer) zonder melding.",
+        "report.documents": "Documenten: {documents}.",
+        "report.no_documents": "Geen document citeert deze publicatie.",
+        "report.no_conclusions": "Geen conclusie rust op deze publicatie.",
+        "report.nothing": "Niets nieuws voor de referenties van dit project.",
+        "report.outcome_blocking": "Besluit nodig: {count} staande conclusie(s) rusten op een nieuw "
+        "teruggetrokken publicatie zonder vastgelegd besluit.",
+        "report.outcome_ok": "Geen staande conclusie wacht op een besluit.",
+        "report.stored": "Opgeslagen: {path}; dossier.toml bijgewerkt.",
+        "report.removed": "Vorige momentopname verwijderd: {path}.",
     }
 }
 
