@@ -22,9 +22,10 @@ from typing import Any
 from tooling import publishing
 from tooling.check_processes import CheckedDossier, Tally, check_all
 from tooling.config import Config
-from tooling.diagnostics import DossierError, Finding, Location, Severity
+from tooling.diagnostics import Finding, Severity
 from tooling.documents import Document, RenderedDossier, render_documents
 from tooling.load import LoadedDossier, discover
+from tooling.retraction_store import open_database, snapshot_findings, snapshot_status
 from tooling.retractions import RetractionDatabase, Snapshot
 from tooling.site.pages import generate_nav, generate_pages, site_filters
 from tooling.site.views import Downloads, site_keys
@@ -84,6 +85,7 @@ class Checked:
                 "date": self.snapshot.date,
                 "records": self.snapshot.records,
             },
+            "retraction_snapshot": snapshot_status(self.snapshot, self.config),
         }
 
 
@@ -102,7 +104,11 @@ def check(
     """
     directories, found = discover(config, paths)
     results, snapshot = check_all(directories, config, open_retraction_db, jobs, keep)
-    findings = [*found, *(f for _, _, fs in results for f in fs)]
+    findings = [
+        *found,
+        *snapshot_findings(config, snapshot),
+        *(f for _, _, fs in results for f in fs),
+    ]
     findings.sort(key=lambda f: f.sort_key)
     return Checked(
         config=config,
@@ -114,22 +120,9 @@ def check(
 
 
 def open_retraction_db(config: Config) -> RetractionDatabase:
-    """The configured retraction database, verified against its pinned SHA-256 if any."""
-    if config.retraction_db is None:
-        return RetractionDatabase.empty()
-    db = RetractionDatabase.from_csv(
-        config.retraction_db,
-        display=config.display(config.retraction_db),
-        date=config.retraction_snapshot_date,
-    )
-    if config.retraction_sha256 and config.retraction_sha256.lower() != db.snapshot.sha256:
-        raise DossierError(
-            f"retraction database {db.snapshot.path} has SHA-256 {db.snapshot.sha256[:12]}..., "
-            f"but dossier.toml pins {config.retraction_sha256[:12]}...",
-            Location("dossier.toml"),
-            hint="update [retractions] sha256 and snapshot_date when you replace the snapshot",
-        )
-    return db
+    """The configured retraction data (snapshot, lookup notices, ledger), verified against
+    its pinned SHA-256 if any; see `tooling.retraction_store`."""
+    return open_database(config)
 
 
 # -- render ------------------------------------------------------------------------------------
