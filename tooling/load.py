@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from tooling.bibliography import Reference, parse_bibliography
 from tooling.config import Config
+from tooling.decision_model import LoadedDecisions, load_decisions
 from tooling.diagnostics import DossierError, Finding, Location, Severity
 from tooling.model import Dossier
 from tooling.retractions import Notice, RetractionDatabase, current_notice
@@ -65,6 +66,7 @@ class LoadedDossier:
     citations: tuple[Citation, ...] = ()
     flags: Mapping[str, Notice] = field(default_factory=dict)  # key -> notice in force
     findings: tuple[Finding, ...] = ()
+    decisions: LoadedDecisions | None = None  # decision tables and cases (docs/decisions.md)
 
     def locate(self, path: Sequence[str | int], *, key: bool = False) -> Location:
         """Where a value of dossier.yaml stands (first line when unknown)."""
@@ -212,6 +214,8 @@ def load_dossier(directory: Path, config: Config, db: RetractionDatabase | None)
     findings: list[Finding] = []
     bib_path, references = _load_references(directory, config, findings)
     prose = _load_prose(loaded, config, findings)
+    decisions = load_decisions(directory, model.decisions, config.display, inside)
+    findings.extend(decisions.findings if decisions else ())
     citations = _find_all_citations(loaded, prose)
     loaded = replace(
         loaded,
@@ -220,6 +224,7 @@ def load_dossier(directory: Path, config: Config, db: RetractionDatabase | None)
         prose=prose,
         citations=citations,
         findings=tuple(findings),
+        decisions=decisions,
     )
     return loaded if db is None else flag_references(loaded, db)
 
