@@ -50,6 +50,7 @@ __all__ = [
     "parse_csv",
     "parse_reasons",
     "parse_rw_date",
+    "read_raw",
     "read_snapshot",
 ]
 
@@ -253,21 +254,29 @@ def decompress(raw: bytes, display: str) -> bytes:
     return b"".join(parts)
 
 
-def read_snapshot(path: Path, display: str) -> bytes:
-    """The CSV bytes of a snapshot file, plain or gzip-compressed.
+def read_raw(path: Path, display: str) -> bytes:
+    """The bytes of a snapshot file as stored (gzip or not).
 
     Raises:
-        DossierError: The file cannot be read or its gzip data is damaged.
+        DossierError: The file cannot be read.
     """
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise DossierError(
             f"cannot read retraction database: {exc.strerror}",
             Location(display),
             hint="set [retractions] database in dossier.toml, or run `dossier retractions update`",
         ) from None
-    return decompress(raw, display)
+
+
+def read_snapshot(path: Path, display: str) -> bytes:
+    """The CSV bytes of a snapshot file, plain or gzip-compressed.
+
+    Raises:
+        DossierError: The file cannot be read or its gzip data is damaged.
+    """
+    return decompress(read_raw(path, display), display)
 
 
 _HIGH_BYTES = bytes(range(0x80, 0x100))
