@@ -27,8 +27,16 @@ LAYERS: list[set[str]] = [
         "site.paths",
     },
     # the project, the model, and reading sources
-    {"config", "model", "yamlsource", "retractions", "sandbox"},
-    {"bibliography", "facts", "output", "pdf"},
+    {"config", "model", "yamlsource", "retractions", "sandbox", "fetch"},
+    {
+        "bibliography",
+        "facts",
+        "output",
+        "pdf",
+        "retraction_decisions",
+        "retraction_store",
+        "crossref",
+    },
     {"load", "templating"},
     # check: prose rendered in the sandbox, then the rules
     {"prose", "citations"},
