@@ -387,7 +387,8 @@ def test_bib_fields_record_a_notice() -> None:
     references, findings = parse_bibliography(BIB, "references.bib")
     assert findings == []
     retracted = references["teruggetrokken2020"]
-    assert retracted.doi == "10.5555/rw-example.001"
+    assert retracted.doi_key == "10.5555/rw-example.001"
+    assert retracted.doi == "10.5555/RW-Example.001"  # shown as written
     assert retracted.location.line == 3
     assert retracted.notices == (
         Notice(
