@@ -24,6 +24,7 @@ from tooling.facts import (
 from tooling.load import LoadedDossier
 from tooling.model import CoveragePeriod, Dossier
 from tooling.prose import RenderedProse, render_dossier_prose
+from tooling.retraction_decisions import decision, needs_decision, outdated_reviews
 
 CheckFunction = Callable[[LoadedDossier, Dossier], Iterable[Finding]]
 
@@ -106,6 +107,12 @@ LOADER_CHECKS: list[tuple[str, Severity, str]] = [
         Severity.ERROR,
         "Prose that quotes the dossier ({{ rules['x'] }}, since(...)) must render: the check "
         "renders it as the build will, so a mistake is found here and not at build time.",
+    ),
+    (  # project level: pipeline.check applies it, at dossier.toml
+        "stale-retraction-data",
+        Severity.WARNING,
+        "Retraction data older than [retractions] max_age_days (default 30) misses what was "
+        "retracted since: run `dossier retractions update`. Example data is labelled instead.",
     ),
 ]
 
@@ -309,6 +316,8 @@ def check_flagged_evidence(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                         "the conclusion has no other evidence; record its revision "
                         "(kind: invalidated or kind: revised)"
                     )
+                elif (done := decision(c, key, notice)) is not None:
+                    action = f"reviewed on {done.date}: the conclusion still stands"
                 else:
                     action = "review whether the conclusion still holds without it"
                 date = f" of {notice.date.isoformat()}" if notice.date else ""
@@ -317,6 +326,37 @@ def check_flagged_evidence(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                     "flagged-evidence",
                     f"conclusion '{c.id}' cites '{key}', which has a {notice.nature.value.lower()}{date}{reason} ({action})",
                     d.locate((*p, "conclusions", j, "evidence", k)),
+                )
+
+
+@check(
+    "retraction-undecided",
+    Severity.ERROR,
+    "A standing conclusion that cites a paper newly retracted (found by `dossier retractions "
+    "update` or `lookup`), even next to sound evidence, needs the writer's decision: a "
+    "reassessment (revision kind under_reassessment) or a dated review under 'reviews'.",
+)
+def check_retraction_undecided(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    for p, ind in walk_indications(m):
+        for j, c in enumerate(ind.conclusions):
+            for k, key in enumerate(c.evidence):
+                notice = d.flags.get(key)
+                if notice is None or not needs_decision(c, key, notice):
+                    continue
+                day = notice.date.isoformat() if notice.date else "an unknown date"
+                outdated = outdated_reviews(c, key, notice)
+                late = (
+                    f"; its review of {outdated[0].date} predates the retraction"
+                    if outdated
+                    else ""
+                )
+                yield _finding(
+                    "retraction-undecided",
+                    f"conclusion '{c.id}' cites '{key}', retracted on {day} (found new on "
+                    f"{notice.found}); no decision is recorded{late}",
+                    d.locate((*p, "conclusions", j, "evidence", k)),
+                    hint=f"record a review under the conclusion's 'reviews' (date, reason, "
+                    f"references: [{key}]) or its reassessment (revision kind: under_reassessment)",
                 )
 
 
@@ -686,3 +726,122 @@ def check_placeholders_in_concept(d: LoadedDossier, m: Dossier) -> Iterator[Find
             where,
             hint="fill it in before the dossier becomes definitive",
         )
+
+
+# -- decision tables, their cases and rule values (tooling/decision_checks.py) ----------------
+
+
+@check(
+    "decision-reference",
+    Severity.ERROR,
+    "Decision tables name only the decision's inputs, formulas, outputs and options, the "
+    "dossier's rules (in a unit that converts) and documents; a condition has its column's type.",
+)
+def check_decision_references(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    from tooling import decision_checks
+
+    for p in decision_checks.references(d):
+        yield _finding("decision-reference", p.message, p.location, p.hint)
+
+
+@check(
+    "decision-overlap",
+    Severity.ERROR,
+    "Two rows of a table with hit policy 'unique' that both apply to one combination of inputs "
+    "must give the same answer.",
+)
+def check_decision_overlaps(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    from tooling import decision_checks
+
+    for p in decision_checks.table_problems(d, "overlap"):
+        yield _finding("decision-overlap", p.message, p.location, p.hint)
+
+
+@check(
+    "decision-gap",
+    Severity.ERROR,
+    "Every combination of a table's inputs is answered by a row (or a 'silent' row that says "
+    "the source does not answer it): a case never falls through in silence.",
+)
+def check_decision_gaps(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    from tooling import decision_checks
+
+    for p in decision_checks.table_problems(d, "gap"):
+        yield _finding("decision-gap", p.message, p.location, p.hint)
+
+
+@check(
+    "case-invalid",
+    Severity.ERROR,
+    "A case in cases/ names a decision, its inputs with values of their type, and outputs with "
+    "their options.",
+)
+def check_cases_valid(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    from tooling import decision_checks
+
+    for code, p in decision_checks.case_problems(d):
+        if code == "case-invalid":
+            yield _finding(code, p.message, p.location, p.hint)
+
+
+@check(
+    "case-failed",
+    Severity.ERROR,
+    "Cases are tests: the answer the decision tables give must be the answer the source gives.",
+)
+def check_cases_pass(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    from tooling import decision_checks
+
+    for code, p in decision_checks.case_problems(d):
+        if code == "case-failed":
+            yield _finding(code, p.message, p.location, p.hint)
+
+
+@check(
+    "rule-source",
+    Severity.ERROR,
+    "A rule value that quotes its source must stand in that quote (as digits or a Dutch number "
+    "word), and the source must be a document of the dossier.",
+)
+def check_rule_sources(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    from tooling import decision_checks
+
+    for p in decision_checks.rule_sources(d, m):
+        yield _finding("rule-source", p.message, p.location, p.hint)
+
+
+@check(
+    "rule-relation",
+    Severity.ERROR,
+    "A rule declared as the sum of others (9 jaar = 5 + 4) must equal their sum, in one unit.",
+)
+def check_rule_relations(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    from tooling import decision_checks
+
+    for p in decision_checks.rule_relations(d, m):
+        yield _finding("rule-relation", p.message, p.location, p.hint)
+
+
+@check(
+    "rule-dates",
+    Severity.ERROR,
+    "Dated values of a rule follow each other without overlap, so one value is in force on "
+    "any date.",
+)
+def check_rule_dates(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    from tooling import decision_checks
+
+    for p in decision_checks.rule_dates(d, m):
+        yield _finding("rule-dates", p.message, p.location, p.hint)
+
+
+@check(
+    "unused-rule",
+    Severity.WARNING,
+    "A rule that no text quotes and no decision uses is either forgotten or clutter.",
+)
+def check_unused_rules(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    from tooling import decision_checks
+
+    for p in decision_checks.unused_rules(d, m):
+        yield _finding("unused-rule", p.message, p.location, p.hint)
