@@ -105,6 +105,22 @@ def flag(doi: str, nature: str = "Retraction", date: str = "2023-05-01") -> Edit
     )
 
 
+RW_HEADER = (
+    "Record ID,Title,Subject,Institution,Journal,Publisher,Country,Author,URLS,ArticleType,"
+    "RetractionDate,RetractionDOI,RetractionPubMedID,OriginalPaperDate,OriginalPaperDOI,"
+    "OriginalPaperPubMedID,RetractionNature,Reason,Paywalled,Notes,\n"  # the live export's comma
+)
+RW_JANSEN_RETRACTED = (  # fictitious: the base fixture's jansen2020 (a 10.5555 test DOI)
+    "9001,Een verzonnen trial,(HSC) Medicine;,Fictief Instituut;,Tijdschrift voor Tests,"
+    "Voorbeeld Uitgevers,Netherlands;,Anna Jansen,,Research Article;,3/14/2023 0:00,"
+    "10.5555/fictief.notice.001,0,1/15/2020 0:00,10.5555/fictief.2020.001,0,Retraction,"
+    "+Concerns/Issues About Data;,No,,\n"
+)
+RW_JANSEN_FOUND = (  # what `dossier retractions update` wrote when it found that retraction
+    '{"found": [{"doi": "10.5555/fictief.2020.001", "key": "9001|Retraction", '
+    '"nature": "Retraction", "date": "2023-03-14", "found": "2026-11-30"}]}\n'
+)
+
 RETRACT_BOTH = (flag("10.5555/fictief.2020.001"), flag("10.5555/fictief.2019.002"))
 
 
@@ -919,6 +935,40 @@ CASES: list[Case] = [
         exit=0,
         severity="warning",
         message="cites 'bakker2018', which has a correction of 2023-05-01",
+    ),
+    # --- retraction data: what the update found new, and its age ---------------------------
+    Case(
+        "new-retraction-without-decision",
+        (
+            put(
+                "dossier.toml",
+                '[retractions]\ndatabase = "data/rw.csv"\nledger = "data/ledger.json"\n',
+            ),
+            put("data/rw.csv", RW_HEADER + RW_JANSEN_RETRACTED),
+            put("data/ledger.json", RW_JANSEN_FOUND),
+        ),
+        "retraction-undecided",
+        at="jansen2020",
+        after="evidence:",
+        message="conclusion 'testpijn-2021' cites 'jansen2020', retracted on 2023-03-14 "
+        "(found new on 2026-11-30); no decision is recorded",
+        also=("flagged-evidence",),
+    ),
+    Case(
+        "stale-retraction-snapshot",
+        (
+            put(
+                "dossier.toml",
+                '[retractions]\ndatabase = "data/rw.csv"\nsnapshot_date = "2020-01-01"\n',
+            ),
+            put("data/rw.csv", RW_HEADER),
+        ),
+        "stale-retraction-data",
+        file="dossier.toml",
+        at="snapshot_date",
+        exit=0,
+        severity="warning",
+        message="days old (2020-01-01); [retractions] max_age_days is 30",
     ),
 ]
 
