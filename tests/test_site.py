@@ -16,6 +16,7 @@ from tooling.cli import main
 from tooling.config import Config, load_config
 from tooling.diagnostics import DossierError
 from tooling.engines.mkdocs import run_mkdocs
+from tooling.i18n import message
 from tooling.pipeline import Rendered, check, render
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,18 +110,26 @@ def test_downloads_that_do_not_exist_are_not_linked(result: Rendered) -> None:
     assert "dossier build" in pages[f"documenten/{IMSR}/{LETTER}.md"]
 
 
-def test_check_page_names_the_warnings_and_the_snapshot(
+def test_check_page_names_the_snapshot_and_what_it_found_for_readers(
     result: Rendered, pages: dict[str, str]
 ) -> None:
+    """The public check page: snapshot date and SHA-256, per dossier the references and the
+    flagged ones with their notice; no file paths, no warnings (those are for writers)."""
     page = pages["controle.md"]
-    for finding in result.checked.warnings:
-        assert f"`{finding.code}`" in page
-        assert f"`{finding.location}`" in page
     snapshot = result.checked.snapshot
-    if snapshot.path:
-        assert snapshot.sha256 in page and snapshot.path in page
-    else:
-        assert "geen retractiedatabase" in page
+    assert snapshot.path and snapshot.sha256 in page and snapshot.date in page
+    assert snapshot.path not in page and "data/" not in page and "dossier check" not in page
+    for finding in result.checked.warnings:
+        assert finding.code not in page and str(finding.location) not in page
+    for dossier in result.dossiers:
+        loaded, title = dossier.loaded, dossier.model.title
+        assert f"### {title}" in page
+        section = page.split(f"### {title}")[1].split("### ")[0]
+        total = len(loaded.references)
+        assert f"{total} referenties" in section if total else "geen literatuur" in section
+        for key, notice in loaded.flags.items():
+            assert f"**[{dossier.numbers[key]}]**" in section
+            assert message(f"ref.flag.{notice.nature.value}") in section
 
 
 def test_generation_is_pure_and_nav_targets_exist(result: Rendered, pages: dict[str, str]) -> None:
@@ -172,7 +181,7 @@ def test_build_writes_the_site(built: Path) -> None:
     site = built / "site"
     assert (site / "index.html").is_file()
     assert (site / IMSR / "index.html").is_file()
-    assert (site / "controle" / "index.html").is_file()
+    assert (site / "controle.html").is_file()  # use_directory_urls: false (file:// works)
     assert (site / "stylesheets" / "dossier.css").is_file()
     pdf = site / "documenten" / IMSR / f"{LETTER}.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
@@ -242,5 +251,5 @@ def test_mkdocs_process_builds_like_mkdocs_in_this_process(built: Path, tmp_path
         assert engine._warm._process.is_alive()
         engine.build(built / "mkdocs.yml", docs, tmp_path / "there", nav)
     run_mkdocs(built / "mkdocs.yml", docs, tmp_path / "here", nav)
-    for page in ("index.html", "sub/verder/index.html"):
+    for page in ("index.html", "sub/verder.html"):
         assert (tmp_path / "there" / page).read_bytes() == (tmp_path / "here" / page).read_bytes()

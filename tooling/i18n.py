@@ -121,7 +121,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "ref.flag.Reinstatement": "Hersteld",
         "ref.available": "Beschikbaar via",
         # the static site (tooling/site.py, templates/site/)
-        "site.name": "Dossiers",
+        "site.default_name": "Standpunten en dossiers",  # when the dossiers' issuers differ
         "site.home_title": "Dossiers",
         "site.home_intro": "Alle dossiers met hun status, datum, laatste wijziging en aantal indicaties. "
         "Een waarschuwingsteken betekent dat een conclusie in het dossier niet meer staat.",
@@ -214,22 +214,47 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "site.all_references": "Alle literatuur van dit dossier",
         "site.no_references": "Er is geen literatuur vastgelegd.",
         "site.check_title": "Controle",
-        "site.check_intro": "Deze site is alleen gebouwd als de controle (`dossier check`) geen fouten "
-        "vond. Hieronder staan de waarschuwingen van die controle en de retractiedatabase waartegen "
-        "de literatuur is gecontroleerd.",
+        "site.check_intro": "Deze site wordt alleen gepubliceerd als de controle van de dossiers "
+        "geen fouten vindt. Bij die controle is alle literatuur van elk dossier vergeleken met een "
+        "momentopname van de database van Retraction Watch: een lijst van teruggetrokken "
+        "publicaties, correcties en expressions of concern. Hieronder staat welke momentopname "
+        "dat was en wat er per dossier is gevonden.",
         "site.check_counts": "{dossiers} dossiers, {indications} indicaties, {references} referenties, "
         "waarvan {flagged} met een retractie, correctie of expression of concern.",
         "site.retraction_db": "Retractiedatabase",
-        "site.db.path": "Bestand",
+        "site.db.intro": "De literatuur is vergeleken met deze momentopname van de database:",
         "site.db.date": "Datum momentopname",
         "site.db.sha256": "SHA-256",
-        "site.db.records": "Aantal records",
-        "site.db.none": "Er is geen retractiedatabase ingesteld: alleen retracties die in de "
-        "BibTeX-bestanden zelf zijn vastgelegd, zijn meegenomen.",
+        "site.db.sha256_help": "De SHA-256 is een vingerafdruk van het bestand: wie dezelfde "
+        "momentopname heeft, kan daarmee nagaan dat het precies dit bestand is.",
+        "site.db.records": "Aantal vermeldingen",
+        "site.db.none": "Er is geen retractiedatabase gebruikt: alleen retracties die in de "
+        "literatuurlijsten van de dossiers zelf zijn vastgelegd, zijn meegenomen.",
         "site.db.undated": "niet opgegeven",
-        "site.warnings": "Waarschuwingen",
-        "site.no_warnings": "De controle gaf geen waarschuwingen.",
+        "site.check_per_dossier": "Per dossier",
+        "site.col.references": "Referenties",
+        "site.col.flagged": "In de retractiedatabase",
+        "site.check_none_flagged": "Geen van de {count} referenties staat in de retractiedatabase.",
+        "site.check_flagged_one": "1 van de {count} referenties staat in de retractiedatabase:",
+        "site.check_flagged": "{flagged} van de {count} referenties staan in de retractiedatabase:",
+        "site.check_to_dossier": "Naar het dossier",
+        # the preview of `mkdocs serve` when the check finds errors (for writers)
         "site.preview_failed": "De controle vond fouten: de voorbeeldweergave volgt zodra ze zijn opgelost",
+        "site.failing_home_title_one": "Eén dossier heeft fouten en wordt niet getoond",
+        "site.failing_home_title": "{count} dossiers hebben fouten en worden niet getoond",
+        "site.failing_home_intro": "Zodra de fouten zijn opgelost, verschijnt het dossier weer. "
+        "De andere dossiers staan hieronder zoals ze gepubliceerd worden.",
+        "site.failing_page_title": "Dit dossier heeft fouten",
+        "site.failing_page_intro": "De pagina's van dit dossier verschijnen zodra deze fouten zijn "
+        "opgelost. Elke melding noemt het bestand, de regel en de kolom.",
+        "site.failing_back": "Naar het overzicht",
+        "site.errors_one": "1 fout",
+        "site.errors": "{count} fouten",
+        # the theme's own pages (templates/site/overrides)
+        "site.not_found_title": "Pagina niet gevonden",
+        "site.not_found_text": "Deze pagina bestaat niet (meer). Misschien is het adres verkeerd "
+        "getypt, of is de pagina verplaatst.",
+        "site.not_found_home": "Naar het overzicht van alle dossiers",
         # the retraction data: labels (summary, Controle page) and the update's report
         "snapshot.example": "voorbeelddata",
         "site.db.example": "**Voorbeelddata.** Deze momentopname bevat alleen verzonnen records "

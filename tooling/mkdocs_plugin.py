@@ -1,8 +1,14 @@
 """MkDocs plugin ``dossiers``: the generated pages as virtual files, for `mkdocs serve`.
 
 A thin adapter: the pages come from `tooling.site.generate_pages`, which knows nothing of
-MkDocs. `dossier build` writes those pages to disk itself and switches this plugin off
-(`pages_on_disk`), so the plugin only works for `mkdocs serve` and a plain `mkdocs build`.
+MkDocs. `dossier build` writes those pages to disk itself and switches the pages off
+(`pages_on_disk`), so they come from here only for `mkdocs serve` and a plain `mkdocs build`.
+In every build the plugin sets the site's name, logo and footer (`SiteChrome`), gives the
+theme's own templates (404.html) their words, sanitises the pages and adds the CSP.
+
+While editing (`mkdocs serve`), a dossier the check finds errors in does not take the others
+down: they are rendered as usual, and the failing dossier's index page shows its findings
+(`pipeline.render(..., only_ok=True)`). A plain `mkdocs build` refuses a failed check.
 
 PDF and DOCX files: rendering them costs about half a second per document, too slow to redo on
 every keystroke a writer saves. So `mkdocs serve` links the ones the last `dossier build` left
@@ -17,6 +23,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
+import jinja2
+from markupsafe import Markup
 from mkdocs.config import base
 from mkdocs.config import config_options as c
 from mkdocs.config.defaults import MkDocsConfig
@@ -27,8 +35,13 @@ from mkdocs.structure.pages import Page
 
 from tooling.config import Config, load_config
 from tooling.diagnostics import DossierError
-from tooling.html_safety import active_markup, add_csp, sanitize_html
+from tooling.html_safety import active_markup, add_csp, escape_text, sanitize_html
 from tooling.i18n import message
+from tooling.site.paths import HOME
+from tooling.site.views import SiteChrome
+
+LOGO = "assets/logo"
+"""Where the [site] logo goes in the site (its own suffix added); Material's folder."""
 
 log = logging.getLogger("mkdocs.plugins.dossiers")
 
@@ -44,7 +57,10 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
     """Adds the dossier pages, the navigation and the downloads; watches the dossiers."""
 
     pages_on_disk = False
-    """Set by `tooling.site.run_mkdocs`: `dossier build` already wrote the pages; do nothing."""
+    """Set by `engines.mkdocs.run_mkdocs`: `dossier build` already wrote the pages."""
+
+    chrome: SiteChrome | None = None
+    """Set by `engines.mkdocs.run_mkdocs` with the pages: the site's name, logo and footer."""
 
     def __init__(self) -> None:
         self.command: str | None = None
@@ -55,8 +71,6 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
         self.command = command
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig | None:
-        if self.pages_on_disk:
-            return None
         root = Path(self.config.root) if self.config.root else Path(config.config_file_path).parent
         try:
             self.project = load_config(root)
@@ -64,32 +78,49 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
             raise PluginError(f"dossiers: {exc}") from None
         return None
 
+    def on_env(
+        self, env: jinja2.Environment, /, *, config: MkDocsConfig, files: Files
+    ) -> jinja2.Environment | None:
+        """The words of the theme's own pages (404.html) come from `tooling.i18n` too."""
+        language = self.project.language if self.project is not None else "nl"
+        env.globals["dossier_text"] = lambda key: message(key, language)
+        return env
+
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         if self.pages_on_disk:
-            return None
+            if self.chrome is not None:
+                _apply_chrome(self.chrome, files, config)
+            return files
         from tooling import pipeline
 
         assert self.project is not None
+        serve = self.command == "serve"
         try:
             checked = pipeline.check(self.project)
-            if checked.ok:
-                downloads = self._downloads(checked)
-                rendered = pipeline.render(checked, downloads=downloads.__contains__)
-                self._write_documents(rendered, downloads)
-                problem = ""
-            else:
-                problem = f"the check found {len(checked.errors)} error(s):\n" + "\n".join(
-                    f.format() for f in checked.errors
+            if not checked.ok and not serve:
+                raise PluginError(
+                    f"dossiers: the check found {len(checked.errors)} error(s):\n"
+                    + "\n".join(f.format() for f in checked.errors)
                 )
-                lines = [f.format() for f in checked.errors]
-        except DossierError as exc:
-            problem, lines = str(exc), [str(exc)]
-        if problem:
-            if self.command != "serve":
-                raise PluginError(f"dossiers: {problem}")
-            log.error(f"dossiers: {problem}")  # keep serving: show the problem in the browser
-            _replace(files, File.generated(config, "index.md", content=_failure_page(lines)))
+            downloads = self._downloads(checked)
+            # serve: a dossier with errors shows them on its page; the others render as usual
+            rendered = pipeline.render(checked, downloads=downloads.__contains__, only_ok=serve)
+            self._write_documents(rendered, downloads)
+        except DossierError as exc:  # unusable input: no dossier can be shown
+            if not serve:
+                raise PluginError(f"dossiers: {exc}") from None
+            log.error(f"dossiers: {exc}")  # keep serving: show the problem in the browser
+            _apply_chrome(pipeline.site_chrome_of(self.project), files, config)
+            _replace(files, File.generated(config, HOME, content=_failure_page([str(exc)])))
             return files
+        if rendered.failing:  # serve only; also in the terminal, as `dossier check` says it
+            log.error(
+                "dossiers: the check found errors; the preview shows them on the pages of "
+                + ", ".join(f.name for f in rendered.failing)
+                + ":\n"
+                + "\n".join(f.format() for f in checked.errors)
+            )
+        _apply_chrome(rendered.site, files, config)
         for path, text in rendered.pages.items():
             _replace(files, File.generated(config, path, content=text))
         for path, source in downloads.items():
@@ -145,7 +176,18 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
         return add_csp(output_content)
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        """Offline search: the search index also as a script, for a site opened from disk.
+
+        Opened from disk (file://), Material reads ``search/search_index.js`` (a script that
+        sets ``__index``) instead of fetching the JSON, which browsers refuse there. Material's
+        ``offline`` plugin does the same, but also adds a script from a CDN, which the site's
+        Content-Security-Policy blocks (and which would leave the site).
+        """
         self._cleanup()
+        index = Path(config.site_dir) / "search" / "search_index.json"
+        if index.is_file():
+            data = index.read_text(encoding="utf-8")
+            index.with_suffix(".js").write_text(f"var __index = {data}", encoding="utf-8")
 
     def on_build_error(self, *, error: Exception) -> None:
         self._cleanup()
@@ -204,9 +246,33 @@ def _replace(files: Files, file: File) -> None:
     files.append(file)
 
 
+def _apply_chrome(chrome: SiteChrome, files: Files, config: MkDocsConfig) -> None:
+    """The site's name, footer and logo into MkDocs' configuration (and the logo's file).
+
+    Material prints ``config.site_name`` unescaped in the header and the navigation, and
+    escapes it with ``| e`` in attributes: as `Markup` of the escaped text it comes out right
+    in both (``| e`` leaves Markup alone). The footer is printed escaped by the theme override
+    (templates/site/overrides/partials/copyright.html).
+    """
+    config["site_name"] = Markup(escape_text(chrome.name))
+    config["copyright"] = chrome.footer
+    if chrome.logo is not None:
+        target = f"{LOGO}{chrome.logo.suffix.lower()}"
+        _replace(files, File.generated(config, target, abs_src_path=str(chrome.logo)))
+        config.theme["logo"] = target
+        config.theme["favicon"] = target
+
+
 def _failure_page(lines: list[str]) -> str:
-    """A page that shows a writer why the preview cannot be built (mkdocs serve only)."""
-    body = "\n".join(f"        {line}" for line in lines)  # a code block inside the admonition
+    """A page that shows a writer why no dossier can be shown (mkdocs serve only).
+
+    The lines are an indented code block inside the admonition: Markdown shows a code block
+    exactly as written and escapes ``<``, ``>`` and ``&`` itself, so nothing in them is read
+    as Markdown or HTML.
+    """
+    body = "\n".join(
+        f"        {part}" for line in lines for part in line.expandtabs(4).splitlines()
+    )
     return (
         f"# {message('site.check_title')}\n\n"
         f'!!! failure "{message("site.preview_failed")}"\n\n{body}\n'

@@ -24,11 +24,13 @@ from tooling.check_processes import CheckedDossier, Tally, check_all
 from tooling.config import Config
 from tooling.diagnostics import Finding, Severity
 from tooling.documents import Document, RenderedDossier, render_documents
+from tooling.engines import mkdocs as site_engine
 from tooling.load import LoadedDossier, discover
 from tooling.retraction_store import open_database, snapshot_findings, snapshot_status
 from tooling.retractions import RetractionDatabase, Snapshot
 from tooling.site.pages import generate_nav, generate_pages, site_filters
-from tooling.site.views import Downloads, site_keys
+from tooling.site.paths import RESERVED, dossier_page
+from tooling.site.views import Downloads, FailingDossier, SiteChrome, site_chrome, site_keys
 from tooling.templating import document_environment
 
 Progress = Callable[[str], None]
@@ -136,21 +138,69 @@ class Rendered:
     dossiers: tuple[RenderedDossier, ...]
     pages: Mapping[str, str]  # site page path -> Markdown
     nav: list[Any]  # the site navigation, in mkdocs.yml form
+    site: SiteChrome  # the site's name, logo and footer
+    failing: tuple[FailingDossier, ...] = ()  # render(only_ok=True): dossiers left out
 
     @property
     def documents(self) -> list[Document]:
         return [doc for dossier in self.dossiers for doc in dossier.documents]
 
 
-def render(checked: Checked, *, downloads: Downloads | None = None) -> Rendered:
+def site_chrome_of(config: Config, dossiers: Sequence[LoadedDossier] = ()) -> SiteChrome:
+    """The site's name, logo and footer: [site] in dossier.toml, else the dossiers' issuer."""
+    issuers = [d.model.issuer.name for d in dossiers if d.model is not None]
+    return site_chrome(
+        config.site_name, config.site_logo, config.site_footer, issuers, config.language
+    )
+
+
+def failing_dossiers(checked: Checked) -> tuple[FailingDossier, ...]:
+    """The dossier folders the check found errors in, each with all of its findings.
+
+    A finding belongs to the folder its path is in; one outside every dossier folder (a
+    stray file in the dossiers folder) is shown under its own path, without a page.
+    """
+    config = checked.config
+    base = config.display(config.dossiers_dir).rstrip("/") + "/"
+    grouped: dict[str, list[Finding]] = {}
+    for finding in checked.findings:
+        path = finding.location.path
+        name = path[len(base) :].split("/")[0] if path.startswith(base) else path
+        grouped.setdefault(name, []).append(finding)
+    loaded = {d.loaded.slug: d.loaded for d in checked.dossiers}
+    failing = []
+    for name, findings in grouped.items():
+        if not any(f.severity is Severity.ERROR for f in findings):
+            continue
+        dossier = loaded.get(name)
+        usable = dossier is not None and not any(f.code == "bad-folder-name" for f in findings)
+        failing.append(
+            FailingDossier(
+                name=name,
+                title=dossier.model.title if dossier and dossier.model else name,
+                findings=tuple(findings),
+                page=dossier_page(name) if usable and name not in RESERVED else None,
+            )
+        )
+    return tuple(failing)
+
+
+def render(
+    checked: Checked, *, downloads: Downloads | None = None, only_ok: bool = False
+) -> Rendered:
     """Render every document and site page of a clean check.
 
     ``downloads`` tells the site pages which PDF/DOCX files exist (default: all of them,
     as after `publish`); `mkdocs serve` links only those a previous build left.
+    ``only_ok`` (the preview of `mkdocs serve`): take a check with errors too, render the
+    dossiers without errors, and show each failing one by its findings
+    (`Rendered.failing`). Without it a check with errors is refused.
     """
-    if not checked.ok:
+    if not checked.ok and not only_ok:
         raise ValueError("render() takes a check without errors; look at Checked.ok first")
     config = checked.config
+    failing = failing_dossiers(checked) if not checked.ok else ()
+    left_out = {f.name for f in failing}
     env = document_environment(config.templates_dir, config.language, config.cache_dir)
     dossiers = tuple(
         render_documents(
@@ -161,18 +211,19 @@ def render(checked: Checked, *, downloads: Downloads | None = None) -> Rendered:
             site_keys=lambda d=d: site_keys(d.loaded),  # type: ignore[misc]
         )
         for d in checked.dossiers
-        if d.prose is not None
+        if d.prose is not None and d.loaded.slug not in left_out
     )
     pages = generate_pages(
         dossiers,
         site_filters(env, config.language),
         config.language,
         snapshot=checked.snapshot,
-        warnings=checked.warnings,
         summary=checked.summary(),
         downloads=downloads,
+        failing=failing,
     )
-    return Rendered(checked, dossiers, pages, generate_nav(dossiers, config.language))
+    nav = generate_nav(dossiers, config.language, failing)
+    return Rendered(checked, dossiers, pages, nav, site_chrome_of(config, checked.loaded), failing)
 
 
 # -- publish -----------------------------------------------------------------------------------
@@ -202,15 +253,16 @@ def publish(
     """
     config = rendered.checked.config
     if site:
-        publishing.publish_site(
-            rendered.documents,
-            rendered.pages,
-            rendered.nav,
-            config,
-            out,
-            jobs=jobs,
-            progress=progress,
-        )
+        with site_engine.site_chrome(rendered.site):
+            publishing.publish_site(
+                rendered.documents,
+                rendered.pages,
+                rendered.nav,
+                config,
+                out,
+                jobs=jobs,
+                progress=progress,
+            )
         return Published(out, len(rendered.documents), len(rendered.pages))
     publishing.publish_documents(rendered.documents, config, out, jobs=jobs, progress=progress)
     return Published(out, len(rendered.documents), 0)

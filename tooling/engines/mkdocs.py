@@ -1,7 +1,9 @@
 """The MkDocs engine: builds the site from the generated pages; nothing above imports MkDocs.
 
 `build(config_file, docs_dir, site_dir, nav)` runs ``mkdocs build --strict`` on a folder of
-pages and reports every MkDocs warning as a `DossierError`.
+pages and reports every MkDocs warning as a `DossierError`. The site's name, logo and footer
+(`SiteChrome`) are set for the builds inside a `with site_chrome(...)` block: the `dossiers` plugin
+puts them into MkDocs' configuration (site_name, copyright, theme logo and favicon).
 
 Fast path (private): importing MkDocs, Material, its plugins and Markdown extensions and
 reading mkdocs.yml takes about 0.3 s before MkDocs builds anything. `warm_up` forks a process
@@ -13,6 +15,7 @@ process died, `build` runs MkDocs in this process. The process dies with its par
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import sys
@@ -21,9 +24,21 @@ from pathlib import Path
 from typing import Any
 
 from tooling.diagnostics import DossierError, Location
+from tooling.site.views import SiteChrome
 
 MKDOCS_FILE = "mkdocs.yml"
 _warm: _WarmProcess | None = None
+_chrome: contextvars.ContextVar[SiteChrome | None] = contextvars.ContextVar("chrome", default=None)
+
+
+@contextlib.contextmanager
+def site_chrome(value: SiteChrome) -> Iterator[None]:
+    """Give the site builds in this block this name, logo and footer."""
+    token = _chrome.set(value)
+    try:
+        yield
+    finally:
+        _chrome.reset(token)
 
 
 @contextlib.contextmanager
@@ -42,9 +57,9 @@ def warm_up(config_file: Path) -> Iterator[None]:
 def build(config_file: Path, docs_dir: Path, site_dir: Path, nav: list[Any] | None) -> None:
     """Build the site (in the warm process when one is waiting); raise DossierError on failure."""
     if _warm is not None:
-        _warm.run(config_file, docs_dir, site_dir, nav)
+        _warm.run(config_file, docs_dir, site_dir, nav, _chrome.get())
     else:
-        run_mkdocs(config_file, docs_dir, site_dir, nav)
+        run_mkdocs(config_file, docs_dir, site_dir, nav, _chrome.get())
 
 
 class _Collect(logging.Handler):
@@ -61,9 +76,21 @@ class _Collect(logging.Handler):
 
 
 def run_mkdocs(
-    config_file: Path, docs_dir: Path, site_dir: Path, nav: list[Any] | None = None
+    config_file: Path,
+    docs_dir: Path,
+    site_dir: Path,
+    nav: list[Any] | None = None,
+    chrome: SiteChrome | None = None,
 ) -> None:
-    """Run ``mkdocs build --strict`` in-process; any MkDocs warning becomes a DossierError."""
+    """Run ``mkdocs build --strict`` in-process; any MkDocs warning becomes a DossierError.
+
+    Args:
+        config_file: mkdocs.yml.
+        docs_dir: The generated pages and the files beside them.
+        site_dir: Where MkDocs writes the site.
+        nav: The navigation (mkdocs.yml form); None keeps mkdocs.yml's.
+        chrome: The site's name, logo and footer, for the `dossiers` plugin to set.
+    """
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
@@ -91,6 +118,7 @@ def run_mkdocs(
         plugin = cfg.plugins.get("dossiers")
         if plugin is not None:
             plugin.pages_on_disk = True
+            plugin.chrome = chrome
         build(cfg)
         if (
             handler.messages
@@ -132,21 +160,28 @@ class _WarmProcess:
         theirs.close()
         self._conn = mine
 
-    def run(self, config_file: Path, docs_dir: Path, site_dir: Path, nav: list[Any] | None) -> None:
-        """Build the site as `site.run_mkdocs` does; raise its DossierError on failure."""
+    def run(
+        self,
+        config_file: Path,
+        docs_dir: Path,
+        site_dir: Path,
+        nav: list[Any] | None,
+        chrome: SiteChrome | None = None,
+    ) -> None:
+        """Build the site as `run_mkdocs` does; raise its DossierError on failure."""
         if self._conn is None:
-            run_mkdocs(config_file, docs_dir, site_dir, nav)
+            run_mkdocs(config_file, docs_dir, site_dir, nav, chrome)
             return
         self._asked = True
         try:
-            self._conn.send((config_file, docs_dir, site_dir, nav))
+            self._conn.send((config_file, docs_dir, site_dir, nav, chrome))
             outcome = self._conn.recv()
         except (EOFError, OSError):
             outcome = None
         finally:
             self.close()
         if outcome is None:  # the process died (killed, out of memory): build here
-            run_mkdocs(config_file, docs_dir, site_dir, nav)
+            run_mkdocs(config_file, docs_dir, site_dir, nav, chrome)
         elif outcome[0] == "error":
             _, message, location, hint = outcome
             raise DossierError(message, location, hint)

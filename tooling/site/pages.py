@@ -29,7 +29,7 @@ from tooling.site.paths import (
     indication_page,
     relative,
 )
-from tooling.site.views import DossierView, Downloads, dossier_view
+from tooling.site.views import DossierView, Downloads, FailingDossier, dossier_view
 from tooling.templating import format_indication, render_template
 
 
@@ -51,9 +51,21 @@ def _label(value: object) -> str:
     return str(value).replace("[", "\\[").replace("]", "\\]")
 
 
+def _findings_block(findings: Sequence[Finding], indent: int = 8) -> Markup:
+    """Findings as `dossier check` prints them, as an indented Markdown code block.
+
+    Markdown shows a code block exactly as written and escapes ``<``, ``>`` and ``&`` itself,
+    so nothing in a message is read as Markdown or HTML; every line is indented (8: inside
+    an admonition), so no line of a message can end the block.
+    """
+    pad = " " * indent
+    lines = [line for f in findings for line in f.format().expandtabs(4).splitlines()]
+    return Markup("\n".join(f"{pad}{line}" if line.strip() else "" for line in lines))
+
+
 def site_filters(env: jinja2.Environment, language: str) -> jinja2.Environment:
     """The document environment with the site's filters; templates live in templates/site/."""
-    env.filters.update(cell=_cell, label=_label, code=_code)
+    env.filters.update(cell=_cell, label=_label, code=_code, findings_block=_findings_block)
     return env
 
 
@@ -63,14 +75,16 @@ def generate_pages(
     language: str,
     *,
     snapshot: Snapshot | None = None,
-    warnings: Sequence[Finding] = (),
     summary: Mapping[str, object] | None = None,
     downloads: Downloads | None = None,
+    failing: Sequence[FailingDossier] = (),
 ) -> dict[str, str]:
     """Every page of the site: relative path -> Markdown. A pure function of its inputs.
 
     ``downloads`` tells which PDF/DOCX files exist (default: all, as after a build); links
-    to absent ones are left out so no link is broken.
+    to absent ones are left out so no link is broken. ``failing`` (the preview of `mkdocs
+    serve` only): dossiers with errors, each shown by its findings at its own address and
+    listed on the home page.
     """
     views = [dossier_view(d, language, downloads) for d in dossiers]
 
@@ -89,15 +103,18 @@ def generate_pages(
             },
         )
 
-    pages = {HOME: render(HOME, "home.md.j2", dossiers=views)}
+    pages = {HOME: render(HOME, "home.md.j2", dossiers=views, failing=list(failing))}
     for view in views:
         pages.update(_dossier_pages(view, render))
-    pages[CHECK_PAGE] = render(
+    for item in failing:
+        if item.page is not None:
+            pages[item.page] = render(item.page, "failing.md.j2", item=item)
+    pages[CHECK_PAGE] = render(  # for readers: the snapshot and what it found, no warnings
         CHECK_PAGE,
         "check.md.j2",
         snapshot=snapshot or Snapshot("", "", "", 0),
-        warnings=list(warnings),
         summary=dict(summary or {}),
+        dossiers=views,
     )
     return pages
 
@@ -115,12 +132,15 @@ def _dossier_pages(view: DossierView, render: Any) -> dict[str, str]:
     return pages
 
 
-def generate_nav(dossiers: Sequence[RenderedDossier], language: str) -> list[Any]:
+def generate_nav(
+    dossiers: Sequence[RenderedDossier], language: str, failing: Sequence[FailingDossier] = ()
+) -> list[Any]:
     """The navigation in mkdocs.yml form: home, one section per dossier, the check page.
 
     A dossier's section starts with its index page (Material's ``navigation.indexes``), then
     its indications in dossier order, then its documents. Titles are text: the theme puts
-    them into the HTML as they are, so they are escaped here.
+    them into the HTML as they are, so they are escaped here. Dossiers with errors
+    (``failing``, `mkdocs serve` only) follow with their one page.
     """
     nav: list[Any] = [{message("site.nav.home", language): HOME}]
     for rendered in dossiers:
@@ -140,5 +160,6 @@ def generate_nav(dossiers: Sequence[RenderedDossier], language: str) -> list[Any
                 }
             )
         nav.append({escape_text(model.title): section})
+    nav.extend({escape_text(f.title): f.page} for f in failing if f.page is not None)
     nav.append({message("site.nav.check", language): CHECK_PAGE})
     return nav
