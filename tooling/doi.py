@@ -9,7 +9,6 @@ both key on `normalize_doi`, so whatever the one writes, the other finds.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from urllib.parse import unquote
@@ -36,7 +35,6 @@ def _visible(ch: str) -> bool:
     return unicodedata.category(ch) not in ("Cf", "Cc") and not ch.isspace()
 
 
-@functools.lru_cache(maxsize=65_536)  # a check asks for the same DOIs again and again
 def normalize_doi(text: str) -> str:
     """The comparison key of a DOI as written anywhere.
 
