@@ -286,7 +286,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "report.nature.Correction": "gecorrigeerd",
         "report.nature.Expression of concern": "expression of concern",
         "report.nature.Reinstatement": "hersteld",
-        "report.notice": "{key} (dossier {dossier}, doi {doi}): {nature} op {date}.",
+        "report.notice": "{reference} (dossier {dossier}, doi {doi}): {nature} op {date}.",
         "report.reasons": "Reden: {reasons}.",
         "report.record": "Retraction Watch-record {record}.",
         "report.conclusion": "Conclusie {conclusion} ({indication}, {date}):",
