@@ -84,7 +84,7 @@ def outputs(root: Path, doc_id: str) -> dict[str, str]:
         else "",
         "pdf": pdf_text(folder / f"{doc_id}.pdf"),
         "docx": docx_text(folder / f"{doc_id}.docx"),
-        "site page": page_text(folder / doc_id / "index.html"),
+        "site page": page_text(folder / f"{doc_id}.html"),  # use_directory_urls: false
     }
 
 

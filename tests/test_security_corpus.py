@@ -198,7 +198,7 @@ def test_plain_fields_are_text_in_every_output(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    page = (out / "base" / "testpijn" / "index.html").read_text(encoding="utf-8")
+    page = (out / "base" / "testpijn.html").read_text(encoding="utf-8")
     assert "Testpijn &lt;b&gt;vet&lt;/b&gt; &amp;" in page
     assert "<b>vet</b>" not in page and "<img src=x" not in page
     position = out / "documenten" / "base" / "standpunt"
