@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from tooling import scaffold
+from tooling import cli_retractions, scaffold
 from tooling.config import Config, load_config
 from tooling.diagnostics import DossierError, Finding, findings_to_json
 
@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--title", default=None)
 
     verbs.add_parser("checks", help="list the check's rules as Markdown (docs/checks.md)")
+
+    decide = verbs.add_parser("decide", help="answer cases from a dossier's decision tables")
+    decide.add_argument("slug", help="the dossier (its folder name)")
+    decide.add_argument("case", type=Path, help="a YAML case file (as in the dossier's cases/)")
+    decide.add_argument("--case-id", default=None, help="answer only this case of the file")
+    decide.add_argument("--format", choices=["text", "json"], default="text")
+    cli_retractions.add_parser(verbs)
 
     for name, text in (
         ("render", "render every document (Markdown, PDF, DOCX)"),
@@ -113,6 +120,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.verb == "check":
         return _check(config, args)
+    if args.verb == "decide":
+        from tooling.decide import answers_json, decide
+
+        answers, findings = decide(config, args.slug, args.case, args.case_id)
+        if args.format == "json":
+            print(answers_json(answers))
+        else:
+            print("\n\n".join(text for _, text in answers))
+        print_findings(findings, sys.stderr, limit=PER_CODE)
+        return EXIT_ERRORS if findings else EXIT_OK
+    if args.verb == "retractions":
+        return cli_retractions.run(config, args)
     if args.verb in ("render", "build"):
         return _build(config, args, site=args.verb == "build")
     raise AssertionError(args.verb)  # argparse only lets known verbs through
@@ -183,6 +202,12 @@ def summary_line(summary: dict[str, object]) -> str:
         if db["path"]
         else "no retraction database configured"
     )
+    status = summary.get("retraction_snapshot")
+    if db["path"] and isinstance(status, dict) and status.get("label"):
+        snapshot += (
+            f", {status['label']}: example records only, no real paper is checked "
+            "(`dossier retractions update` fetches the real data)"
+        )
     subgroups = summary["subgroups"]
     counted = _count(summary["indications"], "indication") + (
         f" ({_count(subgroups, 'subgroup')})" if subgroups else ""

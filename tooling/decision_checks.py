@@ -130,6 +130,16 @@ def case_problems(d: LoadedDossier) -> Iterator[tuple[str, Problem]]:
     known = documents(d.model)
     for file in d.decisions.cases:
         for i, case in enumerate(file.cases):
+            if case.source is None or not case.expect:
+                yield (
+                    "case-invalid",
+                    Problem(
+                        f"case '{case.id}' needs its 'source' and the answer it 'expect's",
+                        file.locate(("cases", i)),
+                        hint="a case in cases/ is a test: the source's input and its answer",
+                    ),
+                )
+                continue
             for problem in _unknown_document(
                 case.source, known, file.locate(("cases", i, "source", "document"))
             ):
@@ -137,42 +147,42 @@ def case_problems(d: LoadedDossier) -> Iterator[tuple[str, Problem]]:
             yield from _run_case(program, bool(problems), file, i)
 
 
-def _run_case(
-    program: Program, broken: bool, file: CaseFile, i: int
-) -> Iterator[tuple[str, Problem]]:
+def case_setup(
+    program: Program, file: CaseFile, i: int
+) -> tuple[dict[str, Any], dict[str, Any]] | Problem:
+    """Case ``i`` of a file ready to evaluate (its decision and inputs), or what is wrong."""
     case = file.cases[i]
     decision = find_decision(program, case.decision)
     if decision is None:
         names = ", ".join(x["id"] for x in program["decisions"]) or "none"
-        yield (
-            "case-invalid",
-            Problem(
-                f"case '{case.id}' names unknown decision '{case.decision}'",
-                file.locate(("cases", i, "decision")),
-                hint=f"decisions: {names}",
-            ),
+        return Problem(
+            f"case '{case.id}' names unknown decision '{case.decision}'",
+            file.locate(("cases", i, "decision")),
+            hint=f"decisions: {names}",
         )
-        return
     try:
-        inputs = case_inputs(decision, case.input)
+        return decision, case_inputs(decision, case.input)
     except KeyError as exc:
         name = str(exc.args[0])
-        yield (
-            "case-invalid",
-            Problem(
-                f"case '{case.id}' gives unknown input '{name}'",
-                file.locate(("cases", i, "input", name), key=True),
-                hint=f"inputs of '{decision['id']}': {', '.join(x['id'] for x in decision['inputs'])}",
-            ),
+        return Problem(
+            f"case '{case.id}' gives unknown input '{name}'",
+            file.locate(("cases", i, "input", name), key=True),
+            hint=f"inputs of '{decision['id']}': {', '.join(x['id'] for x in decision['inputs'])}",
         )
-        return
     except ValueError as exc:
         name = str(exc).split(":", 1)[0]
-        yield (
-            "case-invalid",
-            Problem(f"case '{case.id}': input {exc}", file.locate(("cases", i, "input", name))),
-        )
+        return Problem(f"case '{case.id}': input {exc}", file.locate(("cases", i, "input", name)))
+
+
+def _run_case(
+    program: Program, broken: bool, file: CaseFile, i: int
+) -> Iterator[tuple[str, Problem]]:
+    case = file.cases[i]
+    setup = case_setup(program, file, i)
+    if isinstance(setup, Problem):
+        yield "case-invalid", setup
         return
+    decision, inputs = setup
     outputs = {o["id"]: o for o in decision["outputs"]}
     expected: dict[str, Any] = {}
     for name, value in case.expect.items():

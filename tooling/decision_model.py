@@ -146,11 +146,13 @@ class Case(Strict):
     """A worked case: input and the answer expected, from the source that gives it."""
 
     id: Slug
-    title: Text
+    title: str = ""
     decision: Slug
-    source: Passage
+    source: Passage | None = Field(None, description="Required for the cases of cases/.")
     input: dict[str, Any] = Field(default_factory=dict)
-    expect: dict[str, Any] = Field(min_length=1)
+    expect: dict[str, Any] = Field(
+        default_factory=dict, description="Output -> expected answer; required in cases/."
+    )
     note: str = ""
 
 
@@ -256,7 +258,7 @@ def _load_cases(
                 )
             )
             continue
-        parsed = _parse(target, shown, _CaseList, findings)
+        parsed = _parse(target, shown, CaseList, findings)
         if parsed is not None:
             model, source = parsed
             files.append(CaseFile(shown, source, tuple(model.cases)))
@@ -272,8 +274,19 @@ def _load_cases(
     return files
 
 
-class _CaseList(Strict):
+class CaseList(Strict):
+    """A case file: its cases, in order."""
+
     cases: list[Case] = Field(min_length=1)
+
+
+def read_cases(path: Path, shown: str) -> tuple[CaseFile | None, list[Finding]]:
+    """A case file anywhere (`dossier decide`): its cases, or the findings that say why not."""
+    findings: list[Finding] = []
+    parsed = _parse(path, shown, CaseList, findings)
+    if parsed is None:
+        return None, findings
+    return CaseFile(shown, parsed[1], tuple(parsed[0].cases)), findings
 
 
 M = TypeVar("M", bound=Strict)
