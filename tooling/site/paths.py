@@ -19,8 +19,9 @@ import posixpath
 DOCUMENTS = "documenten"
 HOME = "index.md"
 CHECK_PAGE = "controle.md"
+DECISIONS = "beslisregels"
 RESERVED = frozenset(
-    {DOCUMENTS, "controle", "index", "stylesheets", "javascripts", "assets", "search"}
+    {DOCUMENTS, DECISIONS, "controle", "index", "stylesheets", "javascripts", "assets", "search"}
 )
 """Names a dossier folder cannot have: the site uses them for its own pages and assets."""
 
@@ -36,6 +37,16 @@ def indication_page(slug: str, ident: str) -> str:
 
 def document_page(dossier: str, ident: str) -> str:
     return f"{DOCUMENTS}/{dossier}/{ident}.md"
+
+
+def decisions_page(dossier: str) -> str:
+    """``beslisregels/<dossier>/index.md``: the decision tables and the decision aid."""
+    return f"{DECISIONS}/{dossier}/index.md"
+
+
+def decisions_data(dossier: str) -> str:
+    """The decision tables as JSON, beside their page (the decision aid reads it)."""
+    return f"{DECISIONS}/{dossier}/beslisregels.json"
 
 
 def download_path(dossier: str, ident: str, extension: str) -> str:
