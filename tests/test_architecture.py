@@ -41,11 +41,11 @@ LAYERS: list[set[str]] = [
     # check: prose rendered in the sandbox, then the rules
     {"prose", "citations"},
     {"checks", "documents"},
-    {"check_processes", "site.views", "docs", "scaffold"},
+    {"check_processes", "site.views", "docs", "scaffold", "retraction_update"},
     # render and publish
     {"site.pages", "engines.mkdocs"},
     {"publishing"},
-    {"pipeline"},
+    {"pipeline", "cli_retractions"},
     # the edges: the command line and the MkDocs plugin
     {"cli", "mkdocs_plugin"},
     {"__main__"},
