@@ -253,3 +253,13 @@ def test_mkdocs_process_builds_like_mkdocs_in_this_process(built: Path, tmp_path
     run_mkdocs(built / "mkdocs.yml", docs, tmp_path / "here", nav)
     for page in ("index.html", "sub/verder.html"):
         assert (tmp_path / "there" / page).read_bytes() == (tmp_path / "here" / page).read_bytes()
+
+
+def test_a_concept_is_marked_on_every_page_of_it(pages: dict[str, str]) -> None:
+    """IMSR is a concept dossier: each of its pages says so; its letter, sent, does not."""
+    own = {path: text for path, text in pages.items() if path.startswith(f"{IMSR}/")}
+    assert own
+    for path, text in own.items():
+        assert '!!! warning "Concept"' in text, path
+    assert '!!! warning "Concept"' not in pages[f"documenten/{IMSR}/{LETTER}.md"]
+    assert '!!! warning "Concept"' not in pages["neuromodulatie-chronische-pijn/index.md"]
