@@ -51,6 +51,8 @@ ALLOWED_TAGS: frozenset[str] = frozenset(
         "details", "summary",
         # sections a writer might wrap with md_in_html
         "section", "article", "aside", "header", "footer",
+        # the decision aid's form controls (no <form>: nothing is ever submitted)
+        "fieldset", "legend", "label", "input", "select", "option", "output", "button",
     }
 )  # fmt: skip
 """Elements kept in page content. Everything else is removed (its text is kept, except for
@@ -59,8 +61,7 @@ the elements in `REMOVED_WITH_CONTENT`)."""
 REMOVED_WITH_CONTENT: frozenset[str] = frozenset(
     {
         "script", "style", "template", "noscript", "noembed", "noframes", "xmp", "iframe",
-        "frame", "frameset", "object", "embed", "applet", "svg", "math", "textarea", "select",
-        "title",
+        "frame", "frameset", "object", "embed", "applet", "svg", "math", "textarea", "title",
     }
 )  # fmt: skip
 """Elements removed together with everything inside them (scripts, style sheets, embedded
@@ -87,6 +88,13 @@ ALLOWED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "ins": frozenset({"datetime", "cite"}),
     "q": frozenset({"cite"}),
     "blockquote": frozenset({"cite"}),
+    # form controls: no action, formaction, form, src or event handler
+    "input": frozenset({"type", "name", "value", "placeholder", "inputmode", "autocomplete"}),
+    "select": frozenset({"name"}),
+    "option": frozenset({"value", "selected"}),
+    "label": frozenset({"for"}),
+    "output": frozenset({"for", "name"}),
+    "button": frozenset({"type", "name", "value"}),
 }
 """Attributes kept per element, besides `GLOBAL_ATTRIBUTES`. No ``on*`` handler, no ``style``
 except on table cells (the ``tables`` extension aligns columns with ``text-align``)."""
