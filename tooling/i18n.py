@@ -302,7 +302,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         # the retraction data: labels (summary, Controle page) and the update's report
         "snapshot.example": "voorbeelddata",
         "site.db.example": "**Voorbeelddata.** Deze momentopname bevat alleen verzonnen records "
-        "(DOI's met het testvoorvoegsel 10.5555): echte publicaties worden er niet mee "
+        "(DOI’s met het testvoorvoegsel 10.5555): echte publicaties worden er niet mee "
         "gecontroleerd. De echte gegevens van Retraction Watch (Crossref) haalt u op met "
         "`dossier retractions update`.",
         "site.db.age": "Leeftijd",
