@@ -429,7 +429,7 @@ def test_searching_for_a_payload_runs_nothing(
     payload_site: Path, visitor_for: Callable[[Path], Visitor]
 ) -> None:
     visitor = visitor_for(payload_site)
-    links = visitor.search("correction")  # the check page quotes the reasons
+    links = visitor.search("correctie")  # the check page quotes the reasons
     assert links
     visitor.page.locator(".md-search-result__item a").first.click()
     visitor.page.wait_for_load_state("load")
@@ -454,8 +454,9 @@ def test_payloads_in_titles_run_nothing(
     for path in site_pages(site):
         visitor.visit(path)
     assert visitor.problems == []
-    visitor.visit("base/testpijn/")
-    assert visitor.page.title() == f"Testpijn {IMG} - Dossiers"  # shown as text, once escaped
+    visitor.visit("base/testpijn.html")
+    # shown as text, once escaped; the site's name is the dossier's issuer (no [site] name)
+    assert visitor.page.title() == f"Testpijn {IMG} - Instituut Voorbeeldzorg"
     for html in site.rglob("*.html"):
         assert active_markup(html.read_text(encoding="utf-8")) == [], html
 
