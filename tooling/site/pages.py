@@ -106,6 +106,9 @@ def generate_pages(
     pages = {HOME: render(HOME, "home.md.j2", dossiers=views, failing=list(failing))}
     for view in views:
         pages.update(_dossier_pages(view, render))
+    from tooling.site.decisions import decision_pages  # decision tables and their JSON
+
+    pages.update(decision_pages(dossiers, render, language))
     for item in failing:
         if item.page is not None:
             pages[item.page] = render(item.page, "failing.md.j2", item=item)
@@ -142,6 +145,8 @@ def generate_nav(
     them into the HTML as they are, so they are escaped here. Dossiers with errors
     (``failing``, `mkdocs serve` only) follow with their one page.
     """
+    from tooling.site.decisions import decision_nav  # a dossier's decision tables page
+
     nav: list[Any] = [{message("site.nav.home", language): HOME}]
     for rendered in dossiers:
         model, slug = rendered.model, rendered.slug
@@ -150,6 +155,7 @@ def generate_nav(
             {escape_text(format_indication(ind, "short", language)): indication_page(slug, ind.id)}
             for _, ind in facts.walk_indications(model)
         )
+        section.extend(decision_nav(rendered, language))
         if rendered.documents:
             section.append(
                 {
