@@ -838,7 +838,8 @@ def check_rule_dates(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
 @check(
     "unused-rule",
     Severity.WARNING,
-    "A rule that no text quotes and no decision uses is either forgotten or clutter.",
+    "In a dossier with decision tables, a rule that no text quotes and no decision uses is "
+    "either forgotten or clutter.",
 )
 def check_unused_rules(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
     from tooling import decision_checks

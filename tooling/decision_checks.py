@@ -361,8 +361,11 @@ def rule_dates(d: LoadedDossier, m: Dossier) -> Iterator[Problem]:
 
 
 def unused_rules(d: LoadedDossier, m: Dossier) -> Iterator[Problem]:
-    """Rules no text quotes, no decision table compares with and no other rule adds up."""
-    if not m.rules:
+    """Rules no text quotes, no decision table compares with and no other rule adds up.
+
+    Only in a dossier with decision tables, whose rules are their parameters.
+    """
+    if not m.rules or d.decisions is None:
         return
     used: set[str] = set()
     texts = [text for _, text in inline_prose(m)] + [p.text for p in d.prose.values()]

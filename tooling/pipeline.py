@@ -253,10 +253,12 @@ def publish(
     """
     config = rendered.checked.config
     if site:
+        from tooling.site.decisions import decision_data  # JSON beside the decision pages
+
         with site_engine.site_chrome(rendered.site):
             publishing.publish_site(
                 rendered.documents,
-                rendered.pages,
+                {**rendered.pages, **decision_data(rendered.dossiers, config.language)},
                 rendered.nav,
                 config,
                 out,

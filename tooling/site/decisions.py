@@ -56,10 +56,22 @@ def decision_pages(
             rules=_rules_view(program, rendered.loaded, language),
             data=decisions_data(rendered.slug).rsplit("/", 1)[1],
         )
-        pages[decisions_data(rendered.slug)] = json.dumps(
-            program, ensure_ascii=False, separators=(",", ":")
-        )
     return pages
+
+
+def decision_data(dossiers: Sequence[RenderedDossier], language: str) -> dict[str, str]:
+    """The decision tables of each dossier as JSON, to publish beside its page.
+
+    Not a page (so not in `decision_pages`): a data file the decision aid fetches.
+    """
+    files: dict[str, str] = {}
+    for rendered in dossiers:
+        program = program_for_site(rendered.loaded, language)
+        if program is not None:
+            files[decisions_data(rendered.slug)] = json.dumps(
+                program, ensure_ascii=False, separators=(",", ":")
+            )
+    return files
 
 
 def decision_nav(rendered: RenderedDossier, language: str) -> list[dict[str, str]]:
