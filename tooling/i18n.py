@@ -350,6 +350,11 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "report.outcome_blocking": "Besluit nodig: {count} staande conclusie(s) rusten op een nieuw "
         "teruggetrokken publicatie zonder vastgelegd besluit.",
         "report.outcome_ok": "Geen staande conclusie wacht op een besluit.",
+        "report.section.open": "Eerder gevonden en nog zonder besluit",
+        "report.open_item": "{reference} (dossier {dossier}, doi {doi}): teruggetrokken op "
+        "{date}, gevonden op {found}.",
+        "report.documents_unknown": "Welke documenten haar citeren, kon niet worden bepaald.",
+        "report.problem": "Let op: {problem}",
         "report.stored": "Opgeslagen: {path}; dossier.toml bijgewerkt.",
         "report.removed": "Vorige momentopname verwijderd: {path}.",
     }
