@@ -116,7 +116,7 @@ def _helper_main(conn: Any, config: Config, keep: bool, parent: int) -> None:
             break
         conn.send((_MORE, None))  # the next batch arrives while this one loads
         loaded.extend((index, load_dossier(directory, config, None)) for index, directory in batch)
-    dois = {ref.doi for _, dossier in loaded for ref in dossier.references.values() if ref.doi}
+    dois = {ref.doi_key for _, d in loaded for ref in d.references.values() if ref.doi_key}
     conn.send((_LOOKUP, dois))
     db: RetractionDatabase = conn.recv()
     results = []
