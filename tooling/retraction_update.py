@@ -183,15 +183,20 @@ class Report:
     asked: int = 0
     unknown: int = 0
     problems: tuple[str, ...] = field(default=())
+    still_open: tuple[Change, ...] = ()  # found by an earlier update, still undecided
 
     @property
     def undecided(self) -> list[Use]:
-        """Standing conclusions that rest on a new retraction without a decision."""
-        return [use for change in self.changes for use in change.undecided]
+        """Standing conclusions on a new retraction without a decision (this run or before)."""
+        return [use for change in (*self.changes, *self.still_open) for use in change.undecided]
 
     @property
     def exit_code(self) -> int:
-        """1 when a new retraction touches a standing conclusion undecided, else 0."""
+        """1 when a new retraction touches a standing conclusion undecided, else 0.
+
+        Retractions found by an earlier update and still undecided count too: the exit code
+        says what `dossier check` will say about them.
+        """
         return 1 if self.undecided else 0
 
     def to_json(self) -> dict[str, Any]:
@@ -210,6 +215,7 @@ class Report:
             "unknown": self.unknown,
             "replaced_bytes": {"count": self.replaced, "lines": list(self.replaced_lines)},
             "changes": [_change_json(c) for c in self.changes],
+            "still_open": [_change_json(c) for c in self.still_open],
             "needs_decision": len(self.undecided),
             "problems": list(self.problems),
             "exit_code": self.exit_code,
@@ -344,7 +350,7 @@ def _dutch(report: Report, language: str) -> str:
     if report.replaced:
         shown = ", ".join(str(n) for n in report.replaced_lines)
         lines.append(t("report.replaced", count=report.replaced, lines=shown))
-    lines.extend(report.problems)
+    lines.extend(t("report.problem", problem=problem) for problem in report.problems)
     if report.stored:
         lines.append(t("report.stored", path=report.stored))
     if report.removed:
@@ -358,6 +364,10 @@ def _dutch(report: Report, language: str) -> str:
         lines.extend(["", f"## {t('report.section.' + nature.value)} ({len(changes)})", ""])
         for change in changes:
             lines.extend(_dutch_change(change, language))
+    if report.still_open:
+        lines.extend(["", f"## {t('report.section.open')} ({len(report.still_open)})", ""])
+        for change in report.still_open:
+            lines.extend(_dutch_change(change, language, still_open=True))
     lines.append("")
     undecided = len(report.undecided)
     lines.append(
@@ -366,16 +376,24 @@ def _dutch(report: Report, language: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _dutch_change(change: Change, language: str) -> list[str]:
+def _dutch_change(change: Change, language: str, *, still_open: bool = False) -> list[str]:
     def t(key: str, **values: object) -> str:
         return message(key, language, **values)
 
     notice = change.notice
     lines = []
     for cited in change.cited:
-        lines.append(
-            "- "
-            + t(
+        if still_open:
+            head = t(
+                "report.open_item",
+                reference=cited.key,
+                dossier=cited.dossier,
+                doi=change.doi,
+                date=_day(notice.date, language),
+                found=_day(notice.found, language),
+            )
+        else:
+            head = t(
                 "report.notice",
                 reference=cited.key,
                 dossier=cited.dossier,
@@ -383,7 +401,7 @@ def _dutch_change(change: Change, language: str) -> list[str]:
                 nature=t("report.nature." + notice.nature.value),
                 date=_day(notice.date, language),
             )
-        )
+        lines.append(f"- {head}")
         details = []
         if notice.reasons:
             details.append(t("report.reasons", reasons="; ".join(notice.reasons)))
@@ -402,13 +420,12 @@ def _dutch_change(change: Change, language: str) -> list[str]:
             )
             lines.append(f"  - {head} {_state(use, notice, language)} ({use.location})")
         if cited.documents:
-            names = [
-                f"{t('kind.' + d.kind)} '{d.title}'" if d.kind != "position" else t("kind.position")
-                for d in cited.documents
-            ]
+            names = [f"'{d.title}' ({d.id})" for d in cited.documents]
             lines.append("  " + t("report.documents", documents=join_list(names, language)))
         elif cited.documents is not None:
             lines.append("  " + t("report.no_documents"))
+        else:
+            lines.append("  " + t("report.documents_unknown"))
     return lines
 
 
@@ -460,23 +477,26 @@ def _changes(
     new: RetractionDatabase,
     config: Config,
     today: str,
-) -> tuple[list[Change], list[str]]:
-    """The notices ``new`` has and ``old`` has not, for our DOIs, with what they touch.
+) -> tuple[list[Change], list[Change], list[str]]:
+    """What ``new`` says that ``old`` did not, for our DOIs, with what it touches; and the
+    retractions found earlier whose conclusions still wait for a decision.
 
     ``new`` must already carry the ledger with today's finds, so that the decisions are
     those `dossier check` will ask for.
     """
     fresh: list[tuple[str, Notice]] = []
+    earlier: list[tuple[str, Notice]] = []
     for doi in sorted(project.by_doi):
         known = {notice_key(n) for n in old.notices(doi)}
         for notice in new.notices(doi):
             if notice_key(notice) not in known:
                 fresh.append((doi, notice if notice.found else replace(notice, found=today)))
-    documents, problems = _documents_citing(
-        config, {(d.slug, key) for doi, _ in fresh for d, key in project.by_doi[doi]}, project
-    )
-    changes = []
-    for doi, notice in fresh:
+            elif notice.found and notice.nature.invalidates:
+                earlier.append((doi, notice))
+    touched = {(d.slug, key) for doi, _ in (*fresh, *earlier) for d, key in project.by_doi[doi]}
+    documents, problems = _documents_citing(config, touched, project)
+
+    def change(doi: str, notice: Notice) -> Change:
         cited = []
         for dossier, key in project.by_doi[doi]:
             reference = dossier.references[key]
@@ -490,8 +510,11 @@ def _changes(
                     documents=documents.get((dossier.slug, key)),
                 )
             )
-        changes.append(Change(doi, notice, tuple(cited)))
-    return changes, problems
+        return Change(doi, notice, tuple(cited))
+
+    changes = [change(doi, notice) for doi, notice in fresh]
+    still_open = [c for c in (change(doi, notice) for doi, notice in earlier) if c.undecided]
+    return changes, still_open, problems
 
 
 def _uses(dossier: LoadedDossier, key: str, in_force: Notice | None, config: Config) -> list[Use]:
@@ -714,7 +737,7 @@ def update(config: Config, source: Source, options: Options = Options()) -> Repo
         if notice_key(n) not in {notice_key(o) for o in old.notices(doi)} and not n.found
     ]
     new = new.joined(extra=lookup_extra, found={**known, **_found(fresh)})
-    changes, problems = _changes(project, old, new, config, today)
+    changes, still_open, problems = _changes(project, old, new, config, today)
 
     values: dict[str, str | int] = {
         "database": _relative(config, target),
@@ -759,6 +782,7 @@ def update(config: Config, source: Source, options: Options = Options()) -> Repo
         replaced=parsed.replaced,
         replaced_lines=parsed.replaced_lines,
         problems=tuple(problems),
+        still_open=tuple(still_open),
     )
 
 
@@ -844,7 +868,7 @@ def lookup(
         and (doi, notice_key(n)) not in _found(known_entries)
     ]
     new = base.joined(extra=extra, found={**_found(known_entries), **_found(fresh)})
-    changes, problems = _changes(project, old, new, config, today)
+    changes, still_open, problems = _changes(project, old, new, config, today)
     values: dict[str, str | int] = {}
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomically(path, lookup_text(cache).encode("utf-8"))
@@ -871,6 +895,7 @@ def lookup(
         asked=asked,
         unknown=unknown,
         problems=tuple(problems),
+        still_open=tuple(still_open),
     )
 
 
