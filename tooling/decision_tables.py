@@ -184,8 +184,11 @@ class _Compiler:
         self.options: dict[str, list[str]] = {}
         self.units: dict[str, str | None] = {}
 
-    def problem(self, text: str, path: Sequence[str | int], hint: str = "") -> None:
-        self.problems.append(Problem(text, self.loaded.locate((*self.path, *path)), hint))
+    def problem(
+        self, text: str, path: Sequence[str | int], hint: str = "", *, key: bool = False
+    ) -> None:
+        where = self.loaded.locate((*self.path, *path), key=key)
+        self.problems.append(Problem(text, where, hint))
 
     def decision(self, d: Decision) -> dict[str, Any]:
         inputs = [self._input(k, item) for k, item in enumerate(d.inputs)]
@@ -323,6 +326,7 @@ class _Compiler:
                         f"table '{table.id}' tests '{column}', which is no input, formula or earlier output",
                         (*path, "when", column),
                         hint=f"known here: {known}",
+                        key=True,
                     )
                     continue
                 tests = self._tests(column, condition, (*path, "when", column))
@@ -558,17 +562,20 @@ def evaluate(
     needs: dict[str, list[str]] = {
         i["id"]: ([] if env[i["id"]] is not None else [i["id"]]) for i in decision["inputs"]
     }
+    deps: dict[str, list[str]] = {i["id"]: [i["id"]] for i in decision["inputs"]}
     when = env.get(decision["date"]) if decision["date"] else None
     derived: dict[str, Any] = {}
     for item in decision["derived"]:
         value, missing = _formula(program, item, env, needs)
         env[item["id"]], needs[item["id"]] = value, missing
+        args = item["args"] if item["op"] == "months_between" else [item["date"]]
+        deps[item["id"]] = _merge(deps[n] for n in args if n in deps)
         derived[item["id"]] = list(value) if isinstance(value, tuple) else value
     outputs: dict[str, Any] = {}
     trace: list[dict[str, Any]] = []
     missing_all: list[str] = []
     for table in decision["tables"]:
-        result = _table(program, table, env, needs, when)
+        result = _table(program, table, env, needs, deps, when)
         for row in result.fired:
             trace.append({"table": table["id"], "row": row["n"], "line": row["line"]})
         for name in table["outputs"]:
@@ -576,6 +583,7 @@ def evaluate(
             single = outputs[name]["value"] if outputs[name]["status"] == "decided" else None
             env[name] = single if isinstance(single, str) else None
             needs[name] = result.missing
+            deps[name] = result.missing
         for name in result.missing:
             if name not in missing_all:
                 missing_all.append(name)
@@ -685,8 +693,15 @@ def _table(
     table: Mapping[str, Any],
     env: Mapping[str, Value],
     needs: Mapping[str, list[str]],
+    deps: Mapping[str, list[str]],
     when: Value,
 ) -> _Result:
+    """One table's answer; an unknown column is missing its inputs (or, when it is known
+    but too imprecise, the inputs it depends on)."""
+
+    def wanted(name: str) -> list[str]:
+        return needs[name] or deps.get(name, [])
+
     fired: list[Mapping[str, Any]] = []
     maybe: list[tuple[Mapping[str, Any], list[str]]] = []
     hit = table["hit"]
@@ -697,12 +712,12 @@ def _table(
         if state is None:
             maybe.append((row, unknown))
             if hit == "first" and not fired:
-                return _Result(table, "unknown", [], _merge(needs[n] for n in unknown))
+                return _Result(table, "unknown", [], _merge(wanted(n) for n in unknown))
             continue
         fired.append(row)
         if hit == "first":
             return _Result(table, "silent" if row["silent"] else "decided", [row], [])
-    missing = _merge(needs[n] for _, names in maybe for n in names)
+    missing = _merge(wanted(n) for _, names in maybe for n in names)
     if hit == "collect":
         return _Result(table, "unknown" if maybe else "decided", fired, missing)
     outcomes = {_outcome(r) for r in fired} | {_outcome(r) for r, _ in maybe}

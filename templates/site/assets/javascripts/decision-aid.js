@@ -201,7 +201,10 @@
     return { status: "decided", value: many ? values : values[0], note: null };
   }
 
-  function evaluateTable(program, table, env, needs, when) {
+  function evaluateTable(program, table, env, needs, deps, when) {
+    // An unknown column is missing its inputs (or, when known but too imprecise, the
+    // inputs it depends on).
+    var wanted = function (n) { return needs[n].length ? needs[n] : (deps[n] || []); };
     var fired = [];
     var maybe = [];
     var hit = table.hit;
@@ -214,7 +217,7 @@
       if (st[0] === null) {
         maybe.push([r, st[1]]);
         if (hit === "first" && !fired.length) {
-          return result(table, "unknown", [], merge(st[1].map(function (n) { return needs[n]; })));
+          return result(table, "unknown", [], merge(st[1].map(wanted)));
         }
         continue;
       }
@@ -225,7 +228,7 @@
     }
     var missing = [];
     maybe.forEach(function (m) {
-      missing = merge([missing].concat(m[1].map(function (n) { return needs[n]; })));
+      missing = merge([missing].concat(m[1].map(wanted)));
     });
     if (hit === "collect") {
       return result(table, maybe.length ? "unknown" : "decided", fired, missing);
@@ -240,9 +243,11 @@
   function evaluate(program, decision, inputs) {
     var env = {};
     var needs = {};
+    var deps = {};
     decision.inputs.forEach(function (i) {
       env[i.id] = i.id in inputs ? inputs[i.id] : null;
       needs[i.id] = env[i.id] !== null ? [] : [i.id];
+      deps[i.id] = [i.id];
     });
     var when = decision.date ? env[decision.date] : null;
     var derived = {};
@@ -250,13 +255,15 @@
       var vm = formula(program, item, env, needs);
       env[item.id] = vm[0];
       needs[item.id] = vm[1];
+      var args = item.op === "months_between" ? item.args : [item.date];
+      deps[item.id] = merge(args.filter(function (n) { return n in deps; }).map(function (n) { return deps[n]; }));
       derived[item.id] = vm[0];
     });
     var outputs = {};
     var trace = [];
     var missingAll = [];
     decision.tables.forEach(function (table) {
-      var res = evaluateTable(program, table, env, needs, when);
+      var res = evaluateTable(program, table, env, needs, deps, when);
       res.fired.forEach(function (r) {
         trace.push({ table: table.id, row: r.n, line: r.line });
       });
@@ -265,6 +272,7 @@
         var single = outputs[name].status === "decided" ? outputs[name].value : null;
         env[name] = typeof single === "string" ? single : null;
         needs[name] = res.missing;
+        deps[name] = res.missing;
       });
       missingAll = merge([missingAll, res.missing]);
     });
