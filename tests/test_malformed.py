@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 from conftest import BASE_DIR, Files, MakeProject, RunCli, base_files
+from test_decisions import CASES as CASES_TEXT
+from test_decisions import DECISIONS
 
 from tooling.checks import CHECKS, LOADER_CHECKS
 
@@ -147,6 +149,16 @@ class Case:
     message: str = ""
     severity: str = "error"
     also: tuple[str, ...] = field(default=())  # codes of the other findings, all of them
+
+
+DEC = f"{BASE_DIR}/decisions.yaml"
+CASE_FILE = f"{BASE_DIR}/cases/gevallen.yaml"
+WITH_DECISIONS: tuple[Edit, ...] = (
+    append(Y, "decisions: decisions.yaml\n"),
+    put(DEC, DECISIONS),
+    put(CASE_FILE, CASES_TEXT),
+)
+"""The base dossier with a small decisions file and one case (tests/test_decisions.py)."""
 
 
 CASES: list[Case] = [
@@ -969,6 +981,127 @@ CASES: list[Case] = [
         exit=0,
         severity="warning",
         message="days old (2020-01-01); [retractions] max_age_days is 30",
+    ),
+    # --- decision tables, cases and rule values (docs/decisions.md) ---------------------------
+    Case(
+        "decision-unknown-option",
+        (
+            *WITH_DECISIONS[:2],
+            put(DEC, DECISIONS.replace("{soort: b}", "{soort: c}")),
+            WITH_DECISIONS[2],
+        ),
+        "decision-reference",
+        file=DEC,
+        at="c}",
+        message="'c' is not a value of 'soort'",
+        also=("unused-rule",),
+    ),
+    Case(
+        "decision-contradictory-rows",
+        (
+            *WITH_DECISIONS[:2],
+            put(DEC, DECISIONS.replace("{ge: {rule: garantie}}", "{ge: 0}")),
+            WITH_DECISIONS[2],
+        ),
+        "decision-overlap",
+        file=DEC,
+        at="when: {soort: a, maanden: {ge: 0}}",
+        message="rows 1 and 2 of table 'garantie' both apply",
+        also=("case-failed", "unused-rule"),  # the case's answer is no longer decided
+    ),
+    Case(
+        "decision-uncovered-combination",
+        (
+            *WITH_DECISIONS[:2],
+            put(
+                DEC,
+                DECISIONS.replace(
+                    "{soort: a, maanden: {ge: {rule: garantie}}}",
+                    "{soort: a, maanden: {ge: {rule: garantie}}, begin: {before: 2000-01-01}}",
+                ),
+            ),
+            WITH_DECISIONS[2],
+        ),
+        "decision-gap",
+        file=DEC,
+        at="garantie\n        title",
+        message="table 'garantie' has no row for",
+        also=("unused-rule",),
+    ),
+    Case(
+        "case-unknown-input",
+        (*WITH_DECISIONS[:2], put(CASE_FILE, CASES_TEXT.replace("{soort: a,", "{kleur: a,"))),
+        "case-invalid",
+        file=CASE_FILE,
+        at="kleur",
+        message="gives unknown input 'kleur'",
+        also=("unused-rule",),
+    ),
+    Case(
+        "case-answer-differs",
+        (
+            *WITH_DECISIONS[:2],
+            put(
+                CASE_FILE,
+                CASES_TEXT.replace("expect: {status: binnen}", "expect: {status: zonder}"),
+            ),
+        ),
+        "case-failed",
+        file=CASE_FILE,
+        at="zonder}",
+        message="status is 'binnen', expected 'zonder'",
+        also=("unused-rule",),
+    ),
+    Case(
+        "rule-value-not-in-its-quote",
+        (
+            sub(
+                Y,
+                "    value: 9\n    unit: jaar\n",
+                "    value: 9\n    unit: jaar\n    source: {passage: P, quote: een garantie van acht jaar}\n",
+            ),
+        ),
+        "rule-source",
+        at="9\n    unit: jaar",
+        message="has value 9, which its source does not say",
+    ),
+    Case(
+        "rule-sum-differs",
+        (
+            sub(
+                Y,
+                "    value: 9\n    unit: jaar\n",
+                "    value: 9\n    unit: jaar\n    sum_of: [deel-a, deel-b]\n"
+                "  - {id: deel-a, label: A, value: 5, unit: jaar}\n"
+                "  - {id: deel-b, label: B, value: 3, unit: jaar}\n",
+            ),
+        ),
+        "rule-relation",
+        at="[deel-a, deel-b]",
+        message="is 9 jaar, but its parts add up to 8",
+    ),
+    Case(
+        "rule-dated-values-overlap",
+        (
+            sub(
+                Y,
+                "    value: 9\n    unit: jaar\n",
+                "    unit: jaar\n    values:\n      - {value: 8, start: 2020-01-01, end: 2023-01-01}\n"
+                "      - {value: 9, start: 2022-01-01}\n",
+            ),
+        ),
+        "rule-dates",
+        at="{value: 9, start: 2022-01-01}",
+        message="before the previous value ends",
+    ),
+    Case(
+        "rule-unused-in-a-dossier-with-decisions",
+        WITH_DECISIONS,
+        "unused-rule",
+        at="declaratiecode\n",
+        severity="warning",
+        exit=0,
+        message="rule 'declaratiecode' is quoted by no text and used by no decision",
     ),
 ]
 
