@@ -126,7 +126,8 @@ def test_check_page_names_the_snapshot_and_what_it_found_for_readers(
         assert f"### {title}" in page
         section = page.split(f"### {title}")[1].split("### ")[0]
         total = len(loaded.references)
-        assert f"{total} referenties" in section if total else "geen literatuur" in section
+        assert f"| {total} | {len(loaded.flags)} |" in page  # the dossier's row of the table
+        assert "referentie" in section if total else "geen literatuur" in section
         for key, notice in loaded.flags.items():
             assert f"**[{dossier.numbers[key]}]**" in section
             assert message(f"ref.flag.{notice.nature.value}") in section

@@ -236,6 +236,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "site.col.flagged": "In de retractiedatabase",
         "site.check_none_flagged": "Geen van de {count} referenties staat in de retractiedatabase.",
         "site.check_none_flagged_one": "De enige referentie staat niet in de retractiedatabase.",
+        "site.check_only_flagged": "De enige referentie staat in de retractiedatabase:",
         "site.check_flagged_one": "1 van de {count} referenties staat in de retractiedatabase:",
         "site.check_flagged": "{flagged} van de {count} referenties staan in de retractiedatabase:",
         "site.check_to_dossier": "Naar het dossier",

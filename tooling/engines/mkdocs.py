@@ -106,6 +106,7 @@ def run_mkdocs(
     propagate = logger.propagate
     logger.addHandler(handler)
     logger.propagate = False  # MkDocs' own lines stay out of our output; we report them
+    plugin: Any = None
     try:
         overrides: dict[str, Any] = {
             "docs_dir": str(docs_dir),
@@ -134,6 +135,9 @@ def run_mkdocs(
     finally:
         logger.removeHandler(handler)
         logger.propagate = propagate
+        if plugin is not None:  # MkDocs keeps the plugin for the next build in this process
+            plugin.pages_on_disk = False
+            plugin.chrome = None
 
 
 class _WarmProcess:
