@@ -114,6 +114,16 @@ def test_the_findings_are_shown_as_text_never_as_markup(tmp_path: Path) -> None:
     assert (root / "site" / "base" / "index.html").is_file()
 
 
+def test_an_error_outside_every_dossier_is_shown_on_the_home_page(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "project")
+    (root / "dossiers" / "notities.txt").write_text("<b>los</b>", encoding="utf-8")
+    _, cfg = plugin_for(root, "serve")
+    home = page(on_files(cfg), "index.md")
+    assert message("site.failing_home_title", count=2) in home
+    assert "`notities.txt`: 1 fout" in home  # listed, without a page
+    assert "\n        dossiers/notities.txt: stray-entry error:" in home  # a code block
+
+
 def test_a_plain_mkdocs_build_still_refuses_a_failed_check(tmp_path: Path) -> None:
     root = make_project(tmp_path / "project")
     _, cfg = plugin_for(root, "build")
