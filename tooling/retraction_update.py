@@ -19,6 +19,7 @@ killed update leaves the old snapshot and configuration working.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import re
@@ -721,7 +722,7 @@ def update(config: Config, source: Source, options: Options = Options()) -> Repo
     target = _data_folder(config) / f"retraction-watch-{date}.csv.gz"
     if unchanged and config.retraction_db is not None:
         target = config.retraction_db
-    elif target.exists() and target != config.retraction_db:
+    elif target.exists() and target != config.retraction_db and not _holds(target, stored_bytes):
         target = target.with_name(f"retraction-watch-{date}-{parsed.sha256[:8]}.csv.gz")
     snapshot_display = config.display(target)
     new = RetractionDatabase.from_parsed(parsed, display=snapshot_display, date=date)
@@ -745,7 +746,7 @@ def update(config: Config, source: Source, options: Options = Options()) -> Repo
         "sha256": parsed.sha256,
     }
     target.parent.mkdir(parents=True, exist_ok=True)
-    if not (unchanged and target == config.retraction_db):
+    if not _holds(target, stored_bytes):  # (a killed update may have left it complete)
         write_atomically(target, stored_bytes)
     options.pause("snapshot-written")
     if fresh:
@@ -757,17 +758,14 @@ def update(config: Config, source: Source, options: Options = Options()) -> Repo
     _write_config(config, values)
     options.pause("config-written")
     remember_parsed(config.cache_dir, stored_bytes, parsed)
-    removed = ""
-    old_path = config.retraction_db
-    if (
-        old_path is not None
-        and old_path != target
-        and old_path.parent == target.parent
-        and _MADE_BY_UPDATE.match(old_path.name)
-        and old_path.exists()
-    ):
-        old_path.unlink()
-        removed = config.display(old_path)
+    # The folder keeps one snapshot made by an update: the previous one goes, and any that
+    # a killed update left behind unnamed in dossier.toml.
+    removed = []
+    for old_path in sorted(target.parent.iterdir()):
+        if old_path != target and _MADE_BY_UPDATE.match(old_path.name) and old_path.is_file():
+            with contextlib.suppress(OSError):
+                old_path.unlink()
+                removed.append(config.display(old_path))
     return Report(
         command="update",
         snapshot=new.snapshot,
@@ -778,12 +776,20 @@ def update(config: Config, source: Source, options: Options = Options()) -> Repo
         unchanged=unchanged,
         previous_problem=problem,
         stored=snapshot_display,
-        removed=removed,
+        removed=", ".join(removed),
         replaced=parsed.replaced,
         replaced_lines=parsed.replaced_lines,
         problems=tuple(problems),
         still_open=tuple(still_open),
     )
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether ``path`` is a file with exactly these bytes."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _write_config(config: Config, values: Mapping[str, str | int]) -> None:
