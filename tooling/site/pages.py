@@ -9,6 +9,7 @@ does); page addresses come from `tooling.site.paths`. See docs/site.md.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -52,14 +53,24 @@ def _label(value: object) -> str:
 
 
 def _findings_block(findings: Sequence[Finding], indent: int = 8) -> Markup:
-    """Findings as `dossier check` prints them, as an indented Markdown code block.
+    """Findings as `dossier check` says them, as an indented Markdown code block.
 
-    Markdown shows a code block exactly as written and escapes ``<``, ``>`` and ``&`` itself,
-    so nothing in a message is read as Markdown or HTML; every line is indented (8: inside
-    an admonition), so no line of a message can end the block.
+    Each finding is its place, code and severity on one line, then its message and hint
+    wrapped at 88 characters, so the box needs no scrolling. Markdown shows a code block
+    exactly as written and escapes ``<``, ``>`` and ``&`` itself, so nothing in a message is
+    read as Markdown or HTML; every line is indented (8: inside an admonition), so no line
+    of a message can end the block.
     """
+    lines: list[str] = []
+    for finding in findings:
+        if lines:
+            lines.append("")
+        lines.append(f"{finding.location}: {finding.code} {finding.severity.value}:")
+        text = finding.message + (f" ({finding.hint})" if finding.hint else "")
+        for paragraph in text.expandtabs(4).splitlines():
+            wrapped = textwrap.wrap(paragraph, 88, break_long_words=False, break_on_hyphens=False)
+            lines.extend(f"  {line}" for line in wrapped or [""])
     pad = " " * indent
-    lines = [line for f in findings for line in f.format().expandtabs(4).splitlines()]
     return Markup("\n".join(f"{pad}{line}" if line.strip() else "" for line in lines))
 
 
