@@ -24,10 +24,10 @@ from tooling.check_processes import CheckedDossier, Tally, check_all
 from tooling.config import Config
 from tooling.diagnostics import Finding, Severity
 from tooling.documents import Document, RenderedDossier, render_documents
-from tooling.engines import mkdocs as site_engine
 from tooling.load import LoadedDossier, discover
 from tooling.retraction_store import open_database, snapshot_findings, snapshot_status
 from tooling.retractions import RetractionDatabase, Snapshot
+from tooling.site.decisions import decision_data
 from tooling.site.pages import generate_nav, generate_pages, site_filters
 from tooling.site.paths import RESERVED, dossier_page
 from tooling.site.views import Downloads, FailingDossier, SiteChrome, site_chrome, site_keys
@@ -139,6 +139,7 @@ class Rendered:
     pages: Mapping[str, str]  # site page path -> Markdown
     nav: list[Any]  # the site navigation, in mkdocs.yml form
     site: SiteChrome  # the site's name, logo and footer
+    files: Mapping[str, str]  # other files of the site (the decision aids' JSON)
     failing: tuple[FailingDossier, ...] = ()  # render(only_ok=True): dossiers left out
 
     @property
@@ -223,7 +224,9 @@ def render(
         failing=failing,
     )
     nav = generate_nav(dossiers, config.language, failing)
-    return Rendered(checked, dossiers, pages, nav, site_chrome_of(config, checked.loaded), failing)
+    files = decision_data(dossiers, config.language)
+    chrome = site_chrome_of(config, checked.loaded)
+    return Rendered(checked, dossiers, pages, nav, chrome, files, failing)
 
 
 # -- publish -----------------------------------------------------------------------------------
@@ -253,18 +256,17 @@ def publish(
     """
     config = rendered.checked.config
     if site:
-        from tooling.site.decisions import decision_data  # JSON beside the decision pages
-
-        with site_engine.site_chrome(rendered.site):
-            publishing.publish_site(
-                rendered.documents,
-                {**rendered.pages, **decision_data(rendered.dossiers, config.language)},
-                rendered.nav,
-                config,
-                out,
-                jobs=jobs,
-                progress=progress,
-            )
+        publishing.publish_site(
+            rendered.documents,
+            rendered.pages,
+            rendered.nav,
+            config,
+            out,
+            files=rendered.files,
+            chrome=rendered.site,
+            jobs=jobs,
+            progress=progress,
+        )
         return Published(out, len(rendered.documents), len(rendered.pages))
     publishing.publish_documents(rendered.documents, config, out, jobs=jobs, progress=progress)
     return Published(out, len(rendered.documents), 0)

@@ -21,6 +21,7 @@ from tooling.documents import Document
 from tooling.engines import mkdocs as engine
 from tooling.output import check_output_target, staged_directory, write_file
 from tooling.site.paths import DOCUMENTS
+from tooling.site.views import SiteChrome
 
 ASSETS = Path("site") / "assets"  # below the templates folder: copied into the docs folder as is
 Progress = Callable[[str], None]
@@ -97,17 +98,23 @@ def publish_site(
     config: Config,
     out: Path,
     *,
+    files: Mapping[str, str] | None = None,
+    chrome: SiteChrome | None = None,
     jobs: int,
     progress: Progress,
 ) -> None:
-    """`dossier build`: the documents and the site into ``out``, replacing it only on success."""
+    """`dossier build`: the documents and the site into ``out``, replacing it only on success.
+
+    ``files`` are written beside the pages as they are (the decision aids' JSON); ``chrome``
+    is the site's name, logo and footer.
+    """
     with staged_directory(out, config) as staging, _pages_folder(staging) as docs_dir:
         source = config.templates_dir / ASSETS
         if source.is_dir():
             shutil.copytree(source, docs_dir, dirs_exist_ok=True)
         write_documents(documents, docs_dir / DOCUMENTS, config, jobs=jobs, progress=progress)
-        for path, text in pages.items():  # a document's page replaces its plain Markdown
+        for path, text in {**pages, **(files or {})}.items():  # a page replaces plain Markdown
             write_file(docs_dir, path, text)
         progress(f"building the site: {len(pages)} pages")
-        engine.build(config.root / engine.MKDOCS_FILE, docs_dir, staging, nav)
+        engine.build(config.root / engine.MKDOCS_FILE, docs_dir, staging, nav, chrome)
     progress(f"site ready in {config.display(out)}")

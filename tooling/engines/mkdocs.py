@@ -2,8 +2,8 @@
 
 `build(config_file, docs_dir, site_dir, nav)` runs ``mkdocs build --strict`` on a folder of
 pages and reports every MkDocs warning as a `DossierError`. The site's name, logo and footer
-(`SiteChrome`) are set for the builds inside a `with site_chrome(...)` block: the `dossiers` plugin
-puts them into MkDocs' configuration (site_name, copyright, theme logo and favicon).
+(`SiteChrome`) are an argument: the `dossiers` plugin puts them into MkDocs' configuration
+(site_name, copyright, theme logo and favicon).
 
 Fast path (private): importing MkDocs, Material, its plugins and Markdown extensions and
 reading mkdocs.yml takes about 0.3 s before MkDocs builds anything. `warm_up` forks a process
@@ -15,7 +15,6 @@ process died, `build` runs MkDocs in this process. The process dies with its par
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import logging
 import os
 import sys
@@ -28,17 +27,6 @@ from tooling.site.views import SiteChrome
 
 MKDOCS_FILE = "mkdocs.yml"
 _warm: _WarmProcess | None = None
-_chrome: contextvars.ContextVar[SiteChrome | None] = contextvars.ContextVar("chrome", default=None)
-
-
-@contextlib.contextmanager
-def site_chrome(value: SiteChrome) -> Iterator[None]:
-    """Give the site builds in this block this name, logo and footer."""
-    token = _chrome.set(value)
-    try:
-        yield
-    finally:
-        _chrome.reset(token)
 
 
 @contextlib.contextmanager
@@ -54,12 +42,18 @@ def warm_up(config_file: Path) -> Iterator[None]:
         process.close()
 
 
-def build(config_file: Path, docs_dir: Path, site_dir: Path, nav: list[Any] | None) -> None:
+def build(
+    config_file: Path,
+    docs_dir: Path,
+    site_dir: Path,
+    nav: list[Any] | None,
+    chrome: SiteChrome | None = None,
+) -> None:
     """Build the site (in the warm process when one is waiting); raise DossierError on failure."""
     if _warm is not None:
-        _warm.run(config_file, docs_dir, site_dir, nav, _chrome.get())
+        _warm.run(config_file, docs_dir, site_dir, nav, chrome)
     else:
-        run_mkdocs(config_file, docs_dir, site_dir, nav, _chrome.get())
+        run_mkdocs(config_file, docs_dir, site_dir, nav, chrome)
 
 
 class _Collect(logging.Handler):
