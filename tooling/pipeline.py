@@ -29,8 +29,14 @@ from tooling.retraction_store import open_database, snapshot_findings, snapshot_
 from tooling.retractions import RetractionDatabase, Snapshot
 from tooling.site.decisions import decision_data
 from tooling.site.pages import generate_nav, generate_pages, site_filters
-from tooling.site.paths import RESERVED, dossier_page
-from tooling.site.views import Downloads, FailingDossier, SiteChrome, site_chrome, site_keys
+from tooling.site.views import (
+    Downloads,
+    FailingDossier,
+    SiteChrome,
+    failing_dossiers,
+    site_chrome,
+    site_keys,
+)
 from tooling.templating import document_environment
 
 Progress = Callable[[str], None]
@@ -155,37 +161,6 @@ def site_chrome_of(config: Config, dossiers: Sequence[LoadedDossier] = ()) -> Si
     )
 
 
-def failing_dossiers(checked: Checked) -> tuple[FailingDossier, ...]:
-    """The dossier folders the check found errors in, each with all of its findings.
-
-    A finding belongs to the folder its path is in; one outside every dossier folder (a
-    stray file in the dossiers folder) is shown under its own path, without a page.
-    """
-    config = checked.config
-    base = config.display(config.dossiers_dir).rstrip("/") + "/"
-    grouped: dict[str, list[Finding]] = {}
-    for finding in checked.findings:
-        path = finding.location.path
-        name = path[len(base) :].split("/")[0] if path.startswith(base) else path
-        grouped.setdefault(name, []).append(finding)
-    loaded = {d.loaded.slug: d.loaded for d in checked.dossiers}
-    failing = []
-    for name, findings in grouped.items():
-        if not any(f.severity is Severity.ERROR for f in findings):
-            continue
-        dossier = loaded.get(name)
-        usable = dossier is not None and not any(f.code == "bad-folder-name" for f in findings)
-        failing.append(
-            FailingDossier(
-                name=name,
-                title=dossier.model.title if dossier and dossier.model else name,
-                findings=tuple(findings),
-                page=dossier_page(name) if usable and name not in RESERVED else None,
-            )
-        )
-    return tuple(failing)
-
-
 def render(
     checked: Checked, *, downloads: Downloads | None = None, only_ok: bool = False
 ) -> Rendered:
@@ -200,7 +175,11 @@ def render(
     if not checked.ok and not only_ok:
         raise ValueError("render() takes a check without errors; look at Checked.ok first")
     config = checked.config
-    failing = failing_dossiers(checked) if not checked.ok else ()
+    failing = (
+        failing_dossiers(checked.findings, checked.loaded, config.display(config.dossiers_dir))
+        if not checked.ok
+        else ()
+    )
     left_out = {f.name for f in failing}
     env = document_environment(config.templates_dir, config.language, config.cache_dir)
     dossiers = tuple(

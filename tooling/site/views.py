@@ -6,7 +6,7 @@ Prose comes rendered from the check (`tooling.prose`), citation numbers from the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from tooling.load import LoadedDossier
 from tooling.model import Conclusion, CoveragePeriod, Dossier, Indication
 from tooling.retractions import Nature, Notice
 from tooling.site.paths import (
+    RESERVED,
     document_page,
     dossier_page,
     download_path,
@@ -452,3 +453,35 @@ def _tally(items: Iterable[tuple[Any, Any, bool]]) -> list[tuple[Any, Any, bool,
     for item in items:
         counts[item] = counts.get(item, 0) + 1
     return [(*key, n) for key, n in counts.items()]
+
+
+def failing_dossiers(
+    findings: Sequence[Finding], loaded: Sequence[LoadedDossier], dossiers_folder: str
+) -> tuple[FailingDossier, ...]:
+    """The dossier folders the check found errors in, each with all of its findings.
+
+    A finding belongs to the folder its path is in; one outside every dossier folder (a
+    stray file in the dossiers folder) is shown under its own path, without a page.
+    """
+    base = dossiers_folder.rstrip("/") + "/"
+    grouped: dict[str, list[Finding]] = {}
+    for finding in findings:
+        path = finding.location.path
+        name = path[len(base) :].split("/")[0] if path.startswith(base) else path
+        grouped.setdefault(name, []).append(finding)
+    by_slug = {d.slug: d for d in loaded}
+    failing = []
+    for name, found in grouped.items():
+        if not any(f.severity is Severity.ERROR for f in found):
+            continue
+        dossier = by_slug.get(name)
+        usable = dossier is not None and not any(f.code == "bad-folder-name" for f in found)
+        failing.append(
+            FailingDossier(
+                name=name,
+                title=dossier.model.title if dossier and dossier.model else name,
+                findings=tuple(found),
+                page=dossier_page(name) if usable and name not in RESERVED else None,
+            )
+        )
+    return tuple(failing)
