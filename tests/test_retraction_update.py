@@ -982,3 +982,20 @@ def test_readme_and_docs_say_where_the_data_comes_from() -> None:
         "docs/ci/retraction-watch-weekly.yml",
     ):
         assert fact in docs, fact
+
+
+def test_the_check_on_two_processes_sees_the_ledger_and_the_lookup(
+    make_project: MakeProject, run_cli: RunCli, server: Server
+) -> None:
+    """Helper processes get the records of their references: the news and lookups go along."""
+    from tooling.pipeline import check
+
+    serve_works(server)
+    files = {**project_files(), **base_files("dossiers/tweede")}
+    root = make_project(files)
+    assert lookup(run_cli, root, server)[0] == 1
+    config = load_config(root)
+    one, two = check(config, jobs=1), check(config, jobs=2)
+    assert [f.format() for f in two.findings] == [f.format() for f in one.findings]
+    undecided = [f.location.path for f in two.errors if f.code == "retraction-undecided"]
+    assert undecided == ["dossiers/base/dossier.yaml", "dossiers/tweede/dossier.yaml"]
