@@ -64,7 +64,8 @@ def decide(
             continue
         decision, inputs = setup
         answer = evaluate(program, decision, inputs)
-        explained = _explained(decision, answer, file, i)
+        assert loaded.decisions is not None
+        explained = _explained(decision, answer, file, i, loaded.decisions.display)
         answers.append((explained, answer_text(decision, explained, config.language)))
     if only is not None and not answers and not findings:
         raise DossierError(f"no case '{only}' in this file", Location(str(case_path)))
@@ -91,11 +92,13 @@ def _explained(
     answer: dict[str, Any],
     file: CaseFile,
     i: int,
+    tables_file: str,
 ) -> dict[str, Any]:
     case = file.cases[i]
     rows = {(t["id"], r["n"]): r for t in decision["tables"] for r in t["rows"]}
     trace = [
-        {**step, "source": rows[(step["table"], step["row"])]["source"]} for step in answer["trace"]
+        {**step, "file": tables_file, "source": rows[(step["table"], step["row"])]["source"]}
+        for step in answer["trace"]
     ]
     return {
         "case": case.id,
@@ -141,7 +144,7 @@ def answer_text(
         where = source["passage"]
         quote = f': "{" ".join(source["quote"].split())}"' if source["quote"] else ""
         lines.append(
-            f"  - {words('decide.row', table=step['table'], row=step['row'])} (regel {step['line']} van het bestand); {words('decide.source')}: {where}{quote}"
+            f"  - {words('decide.row', table=step['table'], row=step['row'])} ({step['file']}:{step['line']}); {words('decide.source')}: {where}{quote}"
         )
     if not answer["trace"]:
         lines.append(f"  {words('decide.none')}")
