@@ -562,3 +562,25 @@ def test_sanitiser_keeps_the_form_and_removes_what_could_act() -> None:
         assert kept in clean, (kept, clean)
     for removed in ("onfocus", "formaction", "onclick", "<form", "action="):
         assert removed not in clean, clean
+
+
+def test_a_text_quotes_the_value_in_force_on_its_documents_date() -> None:
+    """A dated rule quoted in a letter shows the value of the letter's date, not the last one."""
+    from tooling.dates import PartialDate
+    from tooling.model import Rule
+    from tooling.templating import format_rule
+
+    rule = Rule.model_validate(
+        {
+            "id": "termijn",
+            "label": "Termijn",
+            "unit": "weken",
+            "values": [
+                {"value": 4, "start": "2012-01-01"},
+                {"value": 6, "start": "2014-01-01"},
+            ],
+        }
+    )
+    assert format_rule(rule, on=PartialDate(2013, 6, 1)) == "4 weken"
+    assert format_rule(rule, on=PartialDate(2015, 1, 1)) == "6 weken"
+    assert format_rule(rule) == "6 weken"  # no date: the last value

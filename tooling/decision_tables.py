@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from itertools import product
 from typing import Any
 
+from tooling import facts
 from tooling.dates import PartialDate
 from tooling.decision_model import Decision, LoadedDecisions, parse_date
 from tooling.diagnostics import Location
@@ -94,33 +95,14 @@ def compile_decisions(
 
 
 def rule_periods(rule: Rule) -> list[tuple[Any, int | None, int | None]]:
-    """A rule's values with the days they are in force: [start, end) (None: open or unstated).
-
-    A value without ``end`` holds until the next value starts.
-    """
-    if not rule.values:
-        return [(rule.value, None, None)]
-    periods: list[tuple[Any, int | None, int | None]] = []
-    for k, entry in enumerate(rule.values):
-        start = day(entry.start.earliest()) if entry.start else None
-        end = entry.end or (rule.values[k + 1].start if k + 1 < len(rule.values) else None)
-        periods.append((entry.value, start, day(end.earliest()) if end else None))
-    return periods
+    """A rule's values with the days they are in force (`facts.rule_periods`, in program days)."""
+    return [
+        (value, day(start) if start else None, day(end) if end else None)
+        for value, start, end in facts.rule_periods(rule)
+    ]
 
 
-def rule_value_on(rule: Rule, when: PartialDate | None) -> Any:
-    """The value of a rule in force on a date (the last one when the date is not known).
-
-    Raises:
-        LookupError: No value of the rule is in force on that date.
-    """
-    if when is None or not rule.values:
-        return rule.value
-    first = day(when.earliest())
-    for value, start, end in rule_periods(rule):
-        if (start is None or start <= first) and (end is None or first < end):
-            return value
-    raise LookupError(f"rule '{rule.id}' has no value in force on {when}")
+rule_value_on = facts.rule_value_on
 
 
 def _rule_json(rule: Rule, language: str) -> dict[str, Any]:

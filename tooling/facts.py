@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from tooling.dates import PartialDate
-from tooling.model import Conclusion, CoveragePeriod, Dossier, Indication
+from tooling.model import Conclusion, CoveragePeriod, Dossier, Indication, Rule
 from tooling.retractions import Notice
 
 IndicationPath = tuple[str | int, ...]
@@ -305,3 +305,35 @@ def coverage_state(indication: Indication) -> CoverageState:
     statuses = {s.status for s in states}
     status = statuses.pop() if len(statuses) == 1 else "mixed"
     return CoverageState(status, None, any(s.pending for s in states))
+
+
+def rule_periods(rule: Rule) -> list[tuple[object, dt.date | None, dt.date | None]]:
+    """A rule's values with the days they are in force: [start, end), None when open or unstated.
+
+    A value without ``end`` holds until the next value starts. The one place that says which
+    value of a dated rule is in force: texts quote it (`rule_value_on`) and the decision
+    tables export it.
+    """
+    if not rule.values:
+        return [(rule.value, None, None)]
+    periods: list[tuple[object, dt.date | None, dt.date | None]] = []
+    for k, entry in enumerate(rule.values):
+        end = entry.end or (rule.values[k + 1].start if k + 1 < len(rule.values) else None)
+        start = entry.start.earliest() if entry.start else None
+        periods.append((entry.value, start, end.earliest() if end else None))
+    return periods
+
+
+def rule_value_on(rule: Rule, when: PartialDate | None) -> object:
+    """The value of a rule in force on a date (the last one when the date is not known).
+
+    Raises:
+        LookupError: No value of the rule is in force on that date.
+    """
+    if when is None or not rule.values:
+        return rule.value
+    first = when.earliest()
+    for value, start, end in rule_periods(rule):
+        if (start is None or start <= first) and (end is None or first < end):
+            return value
+    raise LookupError(f"rule '{rule.id}' has no value in force on {when}")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tooling.dates import PartialDate
 from tooling.diagnostics import Finding, Location, Severity
 from tooling.load import LoadedDossier, body_files, inline_prose
 from tooling.model import Dossier, Letter
@@ -72,19 +73,26 @@ def _sources(
     loaded: LoadedDossier, model: Dossier
 ) -> Iterator[tuple[YamlPath, str, Location | Where, Callable[[], dict[str, Any]]]]:
     """Each prose text with its place and (lazily) the context it is rendered with."""
-    shared: dict[str, Any] = {}
+    contexts: dict[PartialDate | None, dict[str, Any]] = {}
 
-    def dossier_context() -> dict[str, Any]:
-        if not shared:
-            shared.update(prose_context(model))
-        return shared
+    def context_on(when: PartialDate | None) -> Callable[[], dict[str, Any]]:
+        """The context of texts of a document of this date (rules quote the value then)."""
 
+        def context() -> dict[str, Any]:
+            if when not in contexts:
+                contexts[when] = prose_context(model, on=when)
+            return contexts[when]
+
+        return context
+
+    dossier_context = context_on(None)
     source = loaded.source
     for path, text in inline_prose(model):
+        context = context_on(_document_date(model, path))
         if text and "{" in text and source is not None:  # only template text needs its place
-            yield path, text, _in_value(source, path), dossier_context
+            yield path, text, _in_value(source, path), context
         elif text:
-            yield path, text, Location(loaded.yaml_path), dossier_context
+            yield path, text, Location(loaded.yaml_path), context
     for name, path in body_files(model):
         body = loaded.prose.get(name)
         if body is None:
@@ -95,6 +103,17 @@ def _sources(
             return prose_context(model, letter) if letter else dossier_context()
 
         yield path, body.text, where_in_file(body.display), context
+
+
+def _document_date(model: Dossier, path: YamlPath) -> PartialDate | None:
+    """The date of the document a text of dossier.yaml belongs to, when it has one."""
+    if path[0] == "faq" and model.faq is not None:
+        return model.faq.date
+    if path[0] == "leaflets":
+        return model.leaflets[int(path[1])].date
+    if path[0] == "position" and model.position is not None:
+        return model.position.date
+    return None
 
 
 def _in_value(source: SourceMap, path: YamlPath) -> Where:

@@ -19,7 +19,7 @@ from babel.numbers import format_decimal
 
 from tooling.dates import PartialDate
 from tooling.diagnostics import Location
-from tooling.facts import indication_index
+from tooling.facts import indication_index, rule_value_on
 from tooling.i18n import join_list, message
 from tooling.model import CoveragePeriod, Dossier, Indication, Letter, Rule
 from tooling.sandbox import BoundedSandbox, TemplateError, Where, render_sandboxed
@@ -68,12 +68,18 @@ def _format_date(day: dt.date, pattern: str, language: str) -> str:
     return format_date(day, pattern, locale=language)
 
 
-def format_rule(rule: Rule, language: str = "nl") -> str:
-    """A rule's value as a reader sees it: '3,5 V', '24 maanden', '151152-151163'."""
-    if isinstance(rule.value, str):
-        text = rule.value
-    else:
-        text = format_decimal(rule.value, locale=language)
+def format_rule(rule: Rule, language: str = "nl", on: PartialDate | None = None) -> str:
+    """A rule's value as a reader sees it: '3,5 V', '24 maanden', '151152-151163'.
+
+    ``on``: the date of the document that quotes it; the value in force then is shown (the
+    last one when the date is unknown or no value was in force yet).
+    """
+    value: Any
+    try:
+        value = rule_value_on(rule, on)
+    except LookupError:
+        value = rule.value
+    text = value if isinstance(value, str) else format_decimal(value, locale=language)
     return f"{text} {rule.unit}" if rule.unit else text
 
 
@@ -204,7 +210,9 @@ def sandbox(language: str = "nl") -> BoundedSandbox:
     return _SANDBOX[language]
 
 
-def prose_context(dossier: Dossier, letter: Letter | None = None) -> dict[str, Any]:
+def prose_context(
+    dossier: Dossier, letter: Letter | None = None, on: PartialDate | None = None
+) -> dict[str, Any]:
     """What dossier prose may use: the dossier, rules, indications and coverage helpers."""
     index = indication_index(dossier)
 
@@ -226,7 +234,10 @@ def prose_context(dossier: Dossier, letter: Letter | None = None) -> dict[str, A
 
     context: dict[str, Any] = {
         "dossier": dossier,
-        "rules": {rule.id: format_rule(rule, dossier.language) for rule in dossier.rules},
+        "rules": {
+            rule.id: format_rule(rule, dossier.language, on or (letter.date if letter else None))
+            for rule in dossier.rules
+        },
         "indication": indication,
         "since": lambda ident, status, variant=None: period(ident, status, variant).start,
         "until": lambda ident, status, variant=None: period(ident, status, variant).end,
