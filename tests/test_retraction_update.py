@@ -999,3 +999,36 @@ def test_the_check_on_two_processes_sees_the_ledger_and_the_lookup(
     assert [f.format() for f in two.findings] == [f.format() for f in one.findings]
     undecided = [f.location.path for f in two.errors if f.code == "retraction-undecided"]
     assert undecided == ["dossiers/base/dossier.yaml", "dossiers/tweede/dossier.yaml"]
+
+
+def test_update_in_a_project_without_retraction_settings(
+    make_project: MakeProject, run_cli: RunCli
+) -> None:
+    root = make_project(with_templates(base_files()))
+    (root / "new.csv").write_bytes(NEW_CSV)
+    code, out, _ = update(run_cli, root, "new.csv")
+    assert code == 1
+    assert "Er was nog geen momentopname." in out
+    assert toml(root)["database"] == "data/retraction-watch-2026-11-30.csv.gz"
+    assert run_cli(["check"], cwd=root)[0] == 1
+
+
+def test_the_default_source_asks_with_the_configured_address(make_project: MakeProject) -> None:
+    from tooling.retraction_update import source_of
+
+    root = make_project(
+        {"dossier.toml": '[retractions]\nmailto = "redactie+rw@voorbeeld.invalid"\n'}
+    )
+    source = source_of(load_config(root), None)
+    assert source.url == (
+        "https://api.labs.crossref.org/data/retractionwatch?mailto=redactie%2Brw@voorbeeld.invalid"
+    )
+    assert source.display == "https://api.labs.crossref.org/data/retractionwatch"  # no address
+    assert source_of(load_config(root), "data/x.csv").path == Path("data/x.csv")
+    assert source_of(load_config(root), "https://example.invalid/rw.csv").url.endswith("rw.csv")
+
+
+def test_retractions_needs_an_action(run_cli: RunCli) -> None:
+    code, _, err = run_cli(["retractions"])
+    assert code == 2
+    assert "{update,lookup}" in err
