@@ -1032,3 +1032,18 @@ def test_retractions_needs_an_action(run_cli: RunCli) -> None:
     code, _, err = run_cli(["retractions"])
     assert code == 2
     assert "{update,lookup}" in err
+
+
+def test_progress_goes_to_stderr(
+    make_project: MakeProject, run_cli: RunCli, server: Server
+) -> None:
+    server.routes["/rw.csv"] = Route(NEW_CSV)
+    root = make_project(project_files())
+    code, out, err = run_cli(
+        ["retractions", "update", "--from", server.url("/rw.csv"), "--retries", "0"], cwd=root
+    )
+    assert code == 1 and out.startswith("# Retraction Watch")
+    size = f"{len(NEW_CSV) / 1000:.1f} kB"
+    assert f"dossier: fetching {server.url('/rw.csv')}\n" in err
+    assert f"[{'#' * 30}] {size} of {size}\n" in err
+    assert len(err.splitlines()) <= 8  # not a terminal: a line per quarter, no redrawing

@@ -123,22 +123,29 @@ def _progress_bar(stream: TextIO, unit: str, quiet: bool) -> Progress:
         return lambda _done, _total: None
     terminal = stream.isatty()
     state = {"shown": -1.0, "quarter": -1, "finished": False}
-    scale = 1_000_000 if unit == "MB" else 1
 
-    def amount(value: int) -> str:
-        return f"{value / scale:.1f}" if scale > 1 else str(value)
+    def amount(value: int, total: int | None) -> str:
+        if unit != "MB":
+            return str(value)
+        if total is not None and total < 1_000_000:  # a small file: kilobytes say more
+            return f"{value / 1000:.1f} kB"
+        return f"{value / 1_000_000:.1f} MB"
 
     def show(done: int, total: int | None) -> None:
         now = time.monotonic()
+        scale = 1_000_000 if unit == "MB" else 1
         finished = total is not None and done >= total
         if state["finished"]:
             return
         if total:
             filled = int(30 * min(done / total, 1.0))
-            text = f"[{'#' * filled}{'.' * (30 - filled)}] {amount(done)} of {amount(total)} {unit}"
+            counted = f"{amount(done, total)} of {amount(total, total)}"
+            text = f"[{'#' * filled}{'.' * (30 - filled)}] {counted}" + (
+                f" {unit}" if unit != "MB" else ""
+            )
             quarter = int(4 * done / total)
         else:
-            text = f"{amount(done)} {unit}"
+            text = amount(done, total) + (f" {unit}" if unit != "MB" else "")
             quarter = int(done // (10 * scale))
         if terminal:
             if finished or now - state["shown"] >= 0.1:
