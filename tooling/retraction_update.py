@@ -833,10 +833,8 @@ def lookup(
     project = _project(config)
     path = config.retraction_lookup or config.root / DEFAULT_LOOKUP
     display = config.display(path)
-    previous_cache = (
-        read_lookup(path, display)
-        if config.retraction_lookup is not None
-        else LookupCache(display, "", api)
+    previous_cache = (  # a configured file that went missing is asked for again
+        read_lookup(path, display) if path.exists() else LookupCache(display, "", api)
     )
     old, previous, problem = _previous(config)
     entries = dict(previous_cache.entries)
