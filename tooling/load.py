@@ -273,33 +273,31 @@ def inside(directory: Path, name: str) -> Path | None:
     dossier folder is as far outside as the path itself. Only regular files are read (a FIFO
     would block the build forever).
     """
-    if not name or "\0" in name or Path(name).is_absolute():
+    if not name or "\0" in name or os.path.isabs(name):
         return None
-    base = Path(os.path.abspath(directory))
-    candidate = base / name
-    if not Path(os.path.normpath(candidate)).is_relative_to(base):
+    base = os.path.abspath(directory)
+    candidate = os.path.normpath(os.path.join(base, name))
+    if not candidate.startswith(base + os.sep):
         return None
     # Fast path: no component below the folder is a link, so the path is what it says.
     # (The dossier folder itself is never a link: `discover` refuses those.)
+    node, linked = base, False
     try:
-        parts = candidate.relative_to(base).parts
-        node = base
-        linked = False
-        for part in parts:
-            node = node / part
+        for part in candidate[len(base) + 1 :].split(os.sep):
+            node = os.path.join(node, part)
             info = os.lstat(node)
             linked = linked or stat.S_ISLNK(info.st_mode)
     except FileNotFoundError:
-        return None if linked else candidate  # missing (reported as such), unless via a link
+        return None if linked else Path(candidate)  # missing (reported as such), unless linked
     except OSError:
         return None
     if not linked:
-        return candidate if stat.S_ISREG(info.st_mode) else None
+        return Path(candidate) if stat.S_ISREG(info.st_mode) else None
     try:
-        target = candidate.resolve(strict=True)
+        target = Path(candidate).resolve(strict=True)
     except (OSError, RuntimeError):  # a dangling link, a loop of links, or unreadable
         return None
-    if not target.is_relative_to(base.resolve()) or not target.is_file():
+    if not target.is_relative_to(Path(base).resolve()) or not target.is_file():
         return None
     return target
 

@@ -50,6 +50,9 @@ def render_dossier_prose(
     for path, text, where, context in _sources(loaded, model):
         if not text:
             continue
+        if "{" not in text:  # most prose quotes nothing: no context to build, nothing to render
+            texts[path] = text
+            continue
         try:
             values = context()
         except KeyError:  # a letter names an unknown indication: a finding of its own rule
