@@ -33,7 +33,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing import get_context
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -168,12 +170,16 @@ def main() -> int:
 def measure(work: Path, args: argparse.Namespace) -> int:
     csv_path = work / "retraction_watch.csv"
     started = time.perf_counter()
-    size = write_snapshot(
-        csv_path,
-        rows=args.rows,
-        target_bytes=int(args.megabytes * 1_000_000),
-        extra=project_rows(),
-    )
+    # In a child process: the timed commands are forked from this one, and would otherwise
+    # inherit (and report as their peak) the memory the generator used.
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        size = pool.submit(
+            write_snapshot,
+            csv_path,
+            rows=args.rows,
+            target_bytes=int(args.megabytes * 1_000_000),
+            extra=project_rows(),
+        ).result()
     head = csv_path.read_bytes()[:20_000].split(b"\n", 2)
     print(
         f"snapshot: {args.rows + 2:,} rows, {size / 1e6:.1f} MB, written in "
