@@ -324,7 +324,8 @@ def check_flagged_evidence(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
                 reason = f": {notice.reason}" if notice.reason else ""
                 yield _finding(
                     "flagged-evidence",
-                    f"conclusion '{c.id}' cites '{key}', which has a {notice.nature.value.lower()}{date}{reason} ({action})",
+                    f"conclusion '{c.id}' cites '{key}', which has "
+                    f"{_article(notice.nature.value.lower())}{date}{reason} ({action})",
                     d.locate((*p, "conclusions", j, "evidence", k)),
                 )
 
@@ -846,3 +847,8 @@ def check_unused_rules(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
 
     for p in decision_checks.unused_rules(d, m):
         yield _finding("unused-rule", p.message, p.location, p.hint)
+
+
+def _article(noun: str) -> str:
+    """'a retraction', 'an expression of concern'."""
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
