@@ -82,7 +82,7 @@ build_db(csv_path=sys.argv[1], url=None, db_path=sys.argv[2], force=True)
 
 # "conclusion 'x' cites 'key', which has a retraction of 2019-01-01: ... (...)"
 _FLAGGED_MESSAGE = re.compile(
-    r"cites '(?P<key>[^']+)', which has a (?P<nature>retraction|correction|expression of concern)\b"
+    r"cites '(?P<key>[^']+)', which has an? (?P<nature>retraction|correction|expression of concern)\b"
 )
 
 
