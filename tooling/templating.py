@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -210,6 +210,31 @@ def sandbox(language: str = "nl") -> BoundedSandbox:
     return _SANDBOX[language]
 
 
+class _FormattedRules(Mapping[str, str]):
+    """A dossier's rules as readers see them ('9 jaar'), each formatted when first quoted.
+
+    Formatting every rule of every dossier with babel took a tenth of a 1,000-dossier check
+    while most texts quote none.
+    """
+
+    def __init__(self, rules: Sequence[Rule], language: str, on: PartialDate | None) -> None:
+        self._rules = {rule.id: rule for rule in rules}
+        self._language = language
+        self._on = on
+        self._shown: dict[str, str] = {}
+
+    def __getitem__(self, key: str) -> str:
+        if key not in self._shown:
+            self._shown[key] = format_rule(self._rules[key], self._language, self._on)
+        return self._shown[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rules)
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+
 def prose_context(
     dossier: Dossier, letter: Letter | None = None, on: PartialDate | None = None
 ) -> dict[str, Any]:
@@ -234,10 +259,9 @@ def prose_context(
 
     context: dict[str, Any] = {
         "dossier": dossier,
-        "rules": {
-            rule.id: format_rule(rule, dossier.language, on or (letter.date if letter else None))
-            for rule in dossier.rules
-        },
+        "rules": _FormattedRules(
+            dossier.rules, dossier.language, on or (letter.date if letter else None)
+        ),
         "indication": indication,
         "since": lambda ident, status, variant=None: period(ident, status, variant).start,
         "until": lambda ident, status, variant=None: period(ident, status, variant).end,
