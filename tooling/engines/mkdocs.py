@@ -20,10 +20,12 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tooling.diagnostics import DossierError, Location
-from tooling.site.views import SiteChrome
+
+if TYPE_CHECKING:  # this module stays light: `dossier build` imports it before anything else
+    from tooling.site.views import SiteChrome
 
 MKDOCS_FILE = "mkdocs.yml"
 _warm: _WarmProcess | None = None
@@ -31,8 +33,15 @@ _warm: _WarmProcess | None = None
 
 @contextlib.contextmanager
 def warm_up(config_file: Path) -> Iterator[None]:
-    """Start loading MkDocs in a process of its own for the next `build` in this block."""
+    """Start loading MkDocs in a process of its own for the next `build` in this block.
+
+    Inside a block that already warms one up (the CLI starts it before it imports the rest
+    of the toolkit), this one does nothing.
+    """
     global _warm
+    if _warm is not None:
+        yield
+        return
     process = _WarmProcess(config_file)
     _warm = process
     try:
