@@ -7,7 +7,6 @@ or wrong usage. Domain exceptions become messages here; no traceback reaches the
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 import time
 from collections import Counter
@@ -153,15 +152,6 @@ def _check(config: Config, args: argparse.Namespace) -> int:
 
 
 def _build(config: Config, args: argparse.Namespace, *, site: bool) -> int:
-    # Fast path (docs/architecture.md): MkDocs starts loading in a process of its own before
-    # the toolkit is imported (half a second), so both happen at once on two cores.
-    from tooling.engines.mkdocs import MKDOCS_FILE, warm_up
-
-    with warm_up(config.root / MKDOCS_FILE) if site else contextlib.nullcontext():
-        return _run_build(config, args, site=site)
-
-
-def _run_build(config: Config, args: argparse.Namespace, *, site: bool) -> int:
     from tooling.pipeline import Checked, build
 
     started = time.perf_counter()
