@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from tooling import decision_checks
 from tooling.diagnostics import Finding, Location, Severity
 from tooling.facts import (
     conclusion_index,
@@ -21,7 +22,8 @@ from tooling.facts import (
     indication_index,
     walk_indications,
 )
-from tooling.load import LoadedDossier
+from tooling.html_safety import raw_format_blocks
+from tooling.load import LoadedDossier, inline_prose
 from tooling.model import CoveragePeriod, Dossier
 from tooling.prose import RenderedProse, render_dossier_prose
 from tooling.retraction_decisions import decision, needs_decision, outdated_reviews
@@ -636,9 +638,6 @@ _IMAGE = re.compile(r"!\[[^\]]*\]\(")
     "a file, script in the site), so they are refused.",
 )
 def check_raw_markup(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
-    from tooling.html_safety import raw_format_blocks
-    from tooling.load import inline_prose
-
     texts: list[tuple[str, Callable[[int, int], Location]]] = []
     for path, text in inline_prose(m):
         if text and ("{=" in text or "![" in text):
@@ -739,8 +738,6 @@ def check_placeholders_in_concept(d: LoadedDossier, m: Dossier) -> Iterator[Find
     "dossier's rules (in a unit that converts) and documents; a condition has its column's type.",
 )
 def check_decision_references(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
-    from tooling import decision_checks
-
     for p in decision_checks.references(d):
         yield _finding("decision-reference", p.message, p.location, p.hint)
 
@@ -752,8 +749,6 @@ def check_decision_references(d: LoadedDossier, m: Dossier) -> Iterator[Finding]
     "must give the same answer.",
 )
 def check_decision_overlaps(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
-    from tooling import decision_checks
-
     for p in decision_checks.table_problems(d, "overlap"):
         yield _finding("decision-overlap", p.message, p.location, p.hint)
 
@@ -765,8 +760,6 @@ def check_decision_overlaps(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
     "the source does not answer it): a case never falls through in silence.",
 )
 def check_decision_gaps(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
-    from tooling import decision_checks
-
     for p in decision_checks.table_problems(d, "gap"):
         yield _finding("decision-gap", p.message, p.location, p.hint)
 
@@ -778,8 +771,6 @@ def check_decision_gaps(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
     "their options.",
 )
 def check_cases_valid(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
-    from tooling import decision_checks
-
     for code, p in decision_checks.case_problems(d):
         if code == "case-invalid":
             yield _finding(code, p.message, p.location, p.hint)
@@ -791,8 +782,6 @@ def check_cases_valid(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
     "Cases are tests: the answer the decision tables give must be the answer the source gives.",
 )
 def check_cases_pass(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
-    from tooling import decision_checks
-
     for code, p in decision_checks.case_problems(d):
         if code == "case-failed":
             yield _finding(code, p.message, p.location, p.hint)
@@ -805,8 +794,6 @@ def check_cases_pass(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
     "word), and the source must be a document of the dossier.",
 )
 def check_rule_sources(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
-    from tooling import decision_checks
-
     for p in decision_checks.rule_sources(d, m):
         yield _finding("rule-source", p.message, p.location, p.hint)
 
@@ -817,8 +804,6 @@ def check_rule_sources(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
     "A rule declared as the sum of others (9 jaar = 5 + 4) must equal their sum, in one unit.",
 )
 def check_rule_relations(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
-    from tooling import decision_checks
-
     for p in decision_checks.rule_relations(d, m):
         yield _finding("rule-relation", p.message, p.location, p.hint)
 
@@ -830,8 +815,6 @@ def check_rule_relations(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
     "any date.",
 )
 def check_rule_dates(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
-    from tooling import decision_checks
-
     for p in decision_checks.rule_dates(d, m):
         yield _finding("rule-dates", p.message, p.location, p.hint)
 
@@ -843,8 +826,6 @@ def check_rule_dates(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
     "either forgotten or clutter.",
 )
 def check_unused_rules(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
-    from tooling import decision_checks
-
     for p in decision_checks.unused_rules(d, m):
         yield _finding("unused-rule", p.message, p.location, p.hint)
 

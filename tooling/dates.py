@@ -103,7 +103,12 @@ class PartialDate:
         }
 
 
-def _validate(value: Any) -> PartialDate:
+def coerce(value: Any) -> PartialDate | None:
+    """A date as YAML may give it (a date, 'YYYY-MM', 'YYYY', a year number), else None.
+
+    Raises:
+        ValueError: A string that is no date of the calendar (with the reason).
+    """
     if isinstance(value, PartialDate):
         return value
     if isinstance(value, dt.datetime):
@@ -113,10 +118,17 @@ def _validate(value: Any) -> PartialDate:
     if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
         return PartialDate(value)
     if isinstance(value, str):
-        try:
-            return PartialDate.parse(value)
-        except ValueError as exc:
-            raise PydanticCustomError("date_invalid", "{reason}", {"reason": str(exc)}) from None
-    raise PydanticCustomError(
-        "date_type", "expected a date (YYYY-MM-DD), got {kind}", {"kind": type(value).__name__}
-    )
+        return PartialDate.parse(value)
+    return None
+
+
+def _validate(value: Any) -> PartialDate:
+    try:
+        date = coerce(value)
+    except ValueError as exc:
+        raise PydanticCustomError("date_invalid", "{reason}", {"reason": str(exc)}) from None
+    if date is None:
+        raise PydanticCustomError(
+            "date_type", "expected a date (YYYY-MM-DD), got {kind}", {"kind": type(value).__name__}
+        )
+    return date

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import Field, ValidationError, model_validator
 
-from tooling.dates import PartialDate
+from tooling.dates import PartialDate, coerce
 from tooling.diagnostics import Finding, Location, Severity
 from tooling.model import Passage, Slug, Strict, Text
 from tooling.yamlsource import SourceMap, YamlError, load_yaml, read_text
@@ -345,15 +345,7 @@ def schema_findings(exc: ValidationError, source: SourceMap) -> list[Finding]:
 
 def parse_date(value: Any) -> PartialDate | None:
     """A date as a case may write it (YAML date, 'YYYY-MM', 'YYYY', a year), or None."""
-    if isinstance(value, dt.datetime):
-        return PartialDate.of(value.date())
-    if isinstance(value, dt.date):
-        return PartialDate.of(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
-        return PartialDate(value)
-    if isinstance(value, str):
-        try:
-            return PartialDate.parse(value)
-        except ValueError:
-            return None
-    return None
+    try:
+        return coerce(value)  # the model's own reading of a date (tooling.dates)
+    except ValueError:
+        return None
