@@ -4,10 +4,11 @@ Loading dominates a check: YAML, pydantic and BibTeX for every dossier. Helper p
 start before the retraction database is read and load dossiers meanwhile, without looking
 their references up. They take dossiers in batches from this process, asking for the next
 batch before working on the current one, so neither side idles and the work balances itself
-whatever the machine. When no dossiers are left, a helper sends the DOIs of its references
+whatever the machine. After loading a batch, a helper sends the DOIs of its references
 and gets their records back (`RetractionDatabase.subset`, a few kilobytes), flags its
-references, runs the check and sends its results: counts and findings, plus the checked
-dossiers, pickled, when the caller keeps them. This process loads dossiers too, and answers
+references and checks the batch at once, so that no work is left for the end, when this
+process would wait. When no dossiers are left, it sends its results: counts and findings,
+plus the checked dossiers, pickled, when the caller keeps them. This process loads dossiers too, and answers
 the helpers between two of its own. A helper dies with this process, and a helper that dies
 has its dossiers checked here.
 """
@@ -109,19 +110,17 @@ def _helper_main(conn: Any, config: Config, keep: bool, parent: int) -> None:
 
     die_with_parent(parent)
     gc.disable()  # a helper lives for one check; the collector would only slow it down
-    loaded: list[tuple[int, LoadedDossier]] = []
-    while True:
-        batch = conn.recv()
-        if not batch:
-            break
-        conn.send((_MORE, None))  # the next batch arrives while this one loads
-        loaded.extend((index, load_dossier(directory, config, None)) for index, directory in batch)
-    dois = {ref.doi_key for _, d in loaded for ref in d.references.values() if ref.doi_key}
-    conn.send((_LOOKUP, dois))
-    db: RetractionDatabase = conn.recv()
     results = []
-    for index, dossier in loaded:
-        results.append((index, _finish(flag_references(dossier, db), config, keep)))
+    batch = conn.recv()
+    while batch:
+        conn.send((_MORE, None))  # the next batch arrives while this one loads
+        loaded = [(index, load_dossier(directory, config, None)) for index, directory in batch]
+        dois = {ref.doi_key for _, d in loaded for ref in d.references.values() if ref.doi_key}
+        conn.send((_LOOKUP, dois))
+        batch = conn.recv()  # the answers come in the order asked: the batch, then the records
+        db: RetractionDatabase = conn.recv()
+        for index, dossier in loaded:
+            results.append((index, _finish(flag_references(dossier, db), config, keep)))
     buffer = io.BytesIO()
     _ModelPickler(buffer, protocol=5).dump((_DONE, results))
     conn.send_bytes(buffer.getbuffer())
