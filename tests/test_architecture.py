@@ -37,6 +37,7 @@ LAYERS: list[set[str]] = [
         "retraction_store",
         "crossref",
         "decision_model",
+        "versions",
     },
     {"load", "templating"},
     # check: prose rendered in the sandbox, then the rules

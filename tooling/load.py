@@ -22,6 +22,7 @@ from tooling.decision_model import LoadedDecisions, load_decisions
 from tooling.diagnostics import DossierError, Finding, Location, Severity
 from tooling.model import Dossier
 from tooling.retractions import Notice, RetractionDatabase, current_notice
+from tooling.versions import VERSIONS_DIR
 from tooling.yamlsource import SourceMap, YamlError, load_yaml, read_text, schema_hint
 
 DOSSIER_FILE = "dossier.yaml"
@@ -65,6 +66,7 @@ class LoadedDossier:
     prose: Mapping[str, Prose] = field(default_factory=dict)  # body_file -> its text
     citations: tuple[Citation, ...] = ()
     flags: Mapping[str, Notice] = field(default_factory=dict)  # key -> notice in force
+    notices: Mapping[str, tuple[Notice, ...]] = field(default_factory=dict)  # key -> all, dated
     findings: tuple[Finding, ...] = ()
     decisions: LoadedDecisions | None = None  # decision tables and cases (docs/decisions.md)
 
@@ -81,12 +83,25 @@ def discover(config: Config, paths: Iterable[Path] = ()) -> tuple[list[Path], li
     Nothing is skipped in silence: an entry of the dossiers folder that is not a folder with
     a dossier.yaml (a stray file, a misnamed dossier.yml, an empty folder, a name the site
     cannot use) is a finding. Names starting with a dot (.gitkeep, .DS_Store) are not
-    entries. A path named on the command line that is no dossier is unusable input.
+    entries. A path named on the command line that is no dossier is unusable input, and so
+    is a released version (``<dossier>/versies/<id>``, which holds a dossier.yaml too): the
+    check verifies those with their dossier (`tooling.versions.verify`).
     """
     chosen = list(paths)
     if chosen:
         found: list[Path] = []
         for path in chosen:
+            folder = path.parent if path.name == DOSSIER_FILE else path
+            if (
+                folder.parent.name == VERSIONS_DIR
+                and (folder.parent.parent / DOSSIER_FILE).is_file()
+            ):
+                raise DossierError(
+                    f"this is a released version of dossier '{folder.parent.parent.name}', "
+                    "not a dossier",
+                    Location(str(path)),
+                    hint="check the dossier folder itself: it verifies its released versions",
+                )
             if path.is_file() and path.name == DOSSIER_FILE:
                 found.append(path.parent)
             elif (path / DOSSIER_FILE).is_file():
@@ -337,14 +352,17 @@ def _load_references(
 def flag_references(loaded: LoadedDossier, db: RetractionDatabase) -> LoadedDossier:
     """The dossier with the notice in force for every reference (its entry or the database)."""
     flags: dict[str, Notice] = {}
+    every: dict[str, tuple[Notice, ...]] = {}  # for the flags as of a day (tooling.history)
     for key, reference in loaded.references.items():
         notices: list[Notice] = list(reference.notices)
         if reference.doi_key:
             notices.extend(db.notices(reference.doi_key))
         notice = current_notice(notices)
+        if notices:
+            every[key] = tuple(notices)
         if notice is not None:
             flags[key] = notice
-    return replace(loaded, flags=flags)
+    return replace(loaded, flags=flags, notices=every)
 
 
 def body_files(model: Dossier) -> list[tuple[str, tuple[str | int, ...]]]:
