@@ -25,6 +25,8 @@ LAYERS: list[set[str]] = [
         "processes",
         "html_safety",
         "site.paths",
+        "site.chrome",
+        "template_cache",
     },
     # the project, the model, and reading sources
     {"config", "model", "yamlsource", "retractions", "sandbox", "fetch"},
@@ -41,7 +43,7 @@ LAYERS: list[set[str]] = [
     },
     {"load", "templating"},
     # check: prose rendered in the sandbox, then the rules
-    {"prose", "citations", "decision_tables"},
+    {"prose", "citations", "decision_tables", "history"},
     {"decision_checks"},
     {"checks", "documents"},
     {

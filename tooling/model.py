@@ -25,6 +25,7 @@ Certainty = Literal["high", "moderate", "low", "very_low"]
 CoverageStatus = Literal["insured", "not_insured", "conditional"]
 DocumentStatus = Literal["concept", "definitive", "withdrawn"]
 RevisionKind = Literal["invalidated", "revised", "under_reassessment"]
+VersionStatus = Literal["concept", "consultation", "definitive"]
 
 
 class Strict(BaseModel):
@@ -190,6 +191,12 @@ class Indication(Strict):
     conclusions: list[Conclusion] = Field(default_factory=list)
     coverage: list[CoveragePeriod] = Field(default_factory=list)
     subgroups: list[Indication] = Field(default_factory=list)
+    since: PartialDate | None = Field(
+        None,
+        description="When the indication or subgroup entered the dossier, only when a source "
+        "dates it. Empty: since before the records, or (for `--as-of`) since its first dated "
+        "fact (docs/history.md).",
+    )
 
 
 class Condition(Strict):
@@ -445,6 +452,31 @@ class Leaflet(Strict):
     contact: list[str] = Field(default_factory=list)
 
 
+class Version(Strict):
+    """A published version of the dossier: when, in what status, and which documents.
+
+    Versions are listed oldest first; the last definitive one is the current version. Its
+    permanent address is ``<dossier>/versies/<id>/`` (docs/history.md).
+    """
+
+    id: Slug = Field(description="Unique and permanent: part of the version's web address.")
+    date: PartialDate = Field(description="Publication date of this version.")
+    status: VersionStatus = Field(
+        description="concept, consultation (open for comments until consultation_until) or "
+        "definitive."
+    )
+    documents: list[Slug] = Field(
+        default_factory=list,
+        description="Ids of the documents it published: 'standpunt' (the position), addendum, "
+        "letter, FAQ and leaflet ids. Empty only when the dossier holds none of them; `note` "
+        "then says what was published.",
+    )
+    consultation_until: PartialDate | None = Field(
+        None, description="End of the consultation; only for a consultation version."
+    )
+    note: str = Field("", description="What this version is, in the source's words.")
+
+
 class Dossier(Strict):
     """One assessment dossier: the single source of truth for every document about it."""
 
@@ -465,4 +497,8 @@ class Dossier(Strict):
     glossary: list[GlossaryEntry] = Field(default_factory=list)
     decisions: str | None = Field(
         None, description="YAML file in the dossier folder with decision tables and cases."
+    )
+    versions: list[Version] = Field(
+        default_factory=list,
+        description="The published versions, oldest first (docs/history.md).",
     )
