@@ -78,7 +78,7 @@ def at(loaded: LoadedDossier, day: dt.date) -> LoadedDossier:
     translates the indices of the shortened lists back to those of the file.
     """
     if loaded.model is None:
-        return loaded
+        return replace(loaded, as_of=day)
     flags = (
         flags_as_of(loaded.notices, day, recorded(loaded.model)) if loaded.notices else loaded.flags
     )
@@ -87,7 +87,7 @@ def at(loaded: LoadedDossier, day: dt.date) -> LoadedDossier:
     source = loaded.source
     if walker.kept and source is not None:
         source = ShiftedSource(source, walker.kept)
-    return replace(loaded, model=model, source=source, flags=flags)
+    return replace(loaded, model=model, source=source, flags=flags, as_of=day)
 
 
 def flags_as_of(

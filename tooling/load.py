@@ -6,6 +6,7 @@ broken dossier does not hide the problems of the others.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import stat
@@ -69,6 +70,7 @@ class LoadedDossier:
     notices: Mapping[str, tuple[Notice, ...]] = field(default_factory=dict)  # key -> all, dated
     findings: tuple[Finding, ...] = ()
     decisions: LoadedDecisions | None = None  # decision tables and cases (docs/decisions.md)
+    as_of: dt.date | None = None  # the day it is shown as it stood on (tooling.history.at)
 
     def locate(self, path: Sequence[str | int], *, key: bool = False) -> Location:
         """Where a value of dossier.yaml stands (first line when unknown)."""
