@@ -15,6 +15,7 @@ has its dossiers checked here.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from tooling.checks import check_dossier
 from tooling.config import Config
 from tooling.diagnostics import Finding
 from tooling.facts import Count, count
+from tooling.history import at
 from tooling.load import LoadedDossier, flag_references, load_dossier
 from tooling.prose import RenderedProse
 from tooling.retractions import RetractionDatabase, Snapshot
@@ -63,15 +65,19 @@ def check_all(
     open_db: OpenDatabase,
     jobs: int | None,
     keep: bool,
+    as_of: dt.date | None = None,
 ) -> tuple[list[Result], Snapshot]:
-    """Check every dossier folder, on ``jobs`` processes (None: decide by their number)."""
+    """Check every dossier folder, on ``jobs`` processes (None: decide by their number).
+
+    With ``as_of``, each dossier is checked as it stood at the end of that day
+    (`tooling.history.at`)."""
     if jobs is None:
         jobs = _default_jobs(len(directories))
     with _collector_paused():
         if jobs > 1 and len(directories) > 1:
-            return _check_in_processes(directories, config, open_db, jobs, keep)
+            return _check_in_processes(directories, config, open_db, jobs, keep, as_of)
         db = open_db(config)
-        results = [_load_and_check(d, config, db, keep) for d in directories]
+        results = [_load_and_check(d, config, db, keep, as_of) for d in directories]
         return results, db.snapshot
 
 
@@ -90,18 +96,28 @@ def _default_jobs(dossiers: int) -> int:
     return min(2, cores)
 
 
-def _finish(dossier: LoadedDossier, config: Config, keep: bool) -> Result:
+def _finish(
+    dossier: LoadedDossier, config: Config, keep: bool, as_of: dt.date | None = None
+) -> Result:
+    if as_of is not None:
+        dossier = at(dossier, as_of)
     prose, findings = check_dossier(dossier, config.language)
     return (CheckedDossier(dossier, prose) if keep else None), Tally.of(dossier), findings
 
 
 def _load_and_check(
-    directory: Path, config: Config, db: RetractionDatabase, keep: bool = True
+    directory: Path,
+    config: Config,
+    db: RetractionDatabase,
+    keep: bool = True,
+    as_of: dt.date | None = None,
 ) -> Result:
-    return _finish(load_dossier(directory, config, db), config, keep)
+    return _finish(load_dossier(directory, config, db), config, keep, as_of)
 
 
-def _helper_main(conn: Any, config: Config, keep: bool, parent: int) -> None:
+def _helper_main(
+    conn: Any, config: Config, keep: bool, parent: int, as_of: dt.date | None = None
+) -> None:
     """A helper process: load the batches it is sent, then look up, check and report."""
     import gc
     import io
@@ -120,7 +136,8 @@ def _helper_main(conn: Any, config: Config, keep: bool, parent: int) -> None:
         batch = conn.recv()  # the answers come in the order asked: the batch, then the records
         db: RetractionDatabase = conn.recv()
         for index, dossier in loaded:
-            results.append((index, _finish(flag_references(dossier, db), config, keep)))
+            flagged = flag_references(dossier, db)
+            results.append((index, _finish(flagged, config, keep, as_of)))
     buffer = io.BytesIO()
     _ModelPickler(buffer, protocol=5).dump((_DONE, results))
     conn.send_bytes(buffer.getbuffer())
@@ -165,7 +182,12 @@ _ModelPickler = _model_pickler()
 
 
 def _check_in_processes(
-    directories: list[Path], config: Config, open_db: OpenDatabase, jobs: int, keep: bool
+    directories: list[Path],
+    config: Config,
+    open_db: OpenDatabase,
+    jobs: int,
+    keep: bool,
+    as_of: dt.date | None = None,
 ) -> tuple[list[Result], Snapshot]:
     import contextlib
     import multiprocessing
@@ -187,7 +209,9 @@ def _check_in_processes(
         for _ in range(jobs - 1):
             mine, theirs = context.Pipe()
             process = context.Process(
-                target=_helper_main, args=(theirs, config, keep, os.getpid()), daemon=True
+                target=_helper_main,
+                args=(theirs, config, keep, os.getpid(), as_of),
+                daemon=True,
             )
             process.start()
             theirs.close()
@@ -222,7 +246,7 @@ def _check_in_processes(
         while queue or helpers:
             if queue:
                 index, directory = queue.popleft()
-                results[index] = _load_and_check(directory, config, db, keep)
+                results[index] = _load_and_check(directory, config, db, keep, as_of)
                 serve(block=False)
             else:
                 serve(block=True)

@@ -14,6 +14,7 @@ docs/architecture.md.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,7 @@ class Checked:
     findings: tuple[Finding, ...]
     snapshot: Snapshot
     tallies: tuple[Tally, ...]
+    as_of: dt.date | None = None  # checked as the dossiers stood on this day (docs/history.md)
 
     @property
     def loaded(self) -> list[LoadedDossier]:
@@ -98,7 +100,12 @@ class Checked:
 
 
 def check(
-    config: Config, paths: Sequence[Path] = (), *, keep: bool = True, jobs: int | None = None
+    config: Config,
+    paths: Sequence[Path] = (),
+    *,
+    keep: bool = True,
+    jobs: int | None = None,
+    as_of: dt.date | None = None,
 ) -> Checked:
     """Load every dossier (or those named), render its prose and run the consistency rules.
 
@@ -109,9 +116,11 @@ def check(
             and counts, and memory stays flat without them.
         jobs: Processes to check on (None: two for large projects on two cores, else one).
             The result is the same whatever the number.
+        as_of: Check (and so render) every dossier as it stood at the end of this day:
+            facts dated later left out (`tooling.history`).
     """
     directories, found = discover(config, paths)
-    results, snapshot = check_all(directories, config, open_retraction_db, jobs, keep)
+    results, snapshot = check_all(directories, config, open_retraction_db, jobs, keep, as_of)
     findings = [
         *found,
         *snapshot_findings(config, snapshot),
@@ -124,6 +133,7 @@ def check(
         findings=tuple(findings),
         snapshot=snapshot,
         tallies=tuple(tally for _, tally, _ in results),
+        as_of=as_of,
     )
 
 
@@ -259,14 +269,18 @@ def build(
     site: bool = True,
     jobs: int = 2,
     progress: Progress = _silent,
+    as_of: dt.date | None = None,
 ) -> Checked | Published:
-    """check -> render -> publish: the failed check when it found errors, else what was written."""
+    """check -> render -> publish: the failed check when it found errors, else what was written.
+
+    With ``as_of``, every dossier as it stood at the end of that day (`tooling.history`).
+    """
     target = publishing.claim_output(
         out or (config.site_dir if site else config.output_dir), config
     )
     with publishing.site_engine(config, active=site):
         progress("checking dossiers")
-        checked = check(config, paths)
+        checked = check(config, paths, as_of=as_of)
         if not checked.ok:
             return checked
         rendered = render(checked)
