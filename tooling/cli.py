@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help=f"print every finding (default: the first {PER_CODE} of each code, then a count)",
     )
+    _as_of_option(check)
 
     schema = verbs.add_parser("schema", help="write the JSON Schema of dossier.yaml")
     schema.add_argument(
@@ -75,7 +76,27 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("-o", "--output", type=Path, default=None, help="output folder")
         sub.add_argument("-j", "--jobs", type=int, default=2, help="parallel workers (default: 2)")
         sub.add_argument("--quiet", action="store_true", help="no progress output")
+        _as_of_option(sub)
     return parser
+
+
+def _as_of_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as-of",
+        type=_day,
+        default=None,
+        metavar="DATE",
+        help="as every dossier stood at the end of DATE (YYYY-MM-DD): later facts left out",
+    )
+
+
+def _day(text: str) -> object:
+    from tooling.history import parse_day
+
+    try:
+        return parse_day(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,7 +161,8 @@ def _dispatch(args: argparse.Namespace) -> int:
 def _check(config: Config, args: argparse.Namespace) -> int:
     from tooling.pipeline import check
 
-    result = check(config, args.paths, keep=False)  # findings and counts are all it prints
+    # findings and counts are all it prints
+    result = check(config, args.paths, keep=False, as_of=args.as_of)
     summary = result.summary()
     if args.format == "json":
         print(findings_to_json(list(result.findings), summary))
@@ -160,7 +182,15 @@ def _build(config: Config, args: argparse.Namespace, *, site: bool) -> int:
         if not args.quiet:
             print(f"[{time.perf_counter() - started:5.1f}s] {text}", file=sys.stderr, flush=True)
 
-    result = build(config, args.paths, args.output, site=site, jobs=args.jobs, progress=progress)
+    result = build(
+        config,
+        args.paths,
+        args.output,
+        site=site,
+        jobs=args.jobs,
+        progress=progress,
+        as_of=args.as_of,
+    )
     if isinstance(result, Checked):
         print_findings(result.errors, sys.stderr, limit=PER_CODE)
         print(
