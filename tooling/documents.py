@@ -300,6 +300,7 @@ class _Drafter:
                 "units": facts.assessed(self.model),
                 "notices": notices,
                 "body": Markup(self.prose(("position", "body_file"))),
+                "as_of": self.loaded.as_of,  # rendered as the dossier stood on that day
             },
         )
 

@@ -73,6 +73,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "doc.consultation_until": "Consultatie tot en met",
         "doc.concept_watermark": "CONCEPT",
         "doc.concept_notice": "Dit is een concept. Het is nog niet definitief vastgesteld.",
+        "doc.as_of": "Zoals het gold op {date}.",
         "doc.title_not_stated": "titel niet vermeld in de bron",
         "doc.evidence": "Onderbouwing",
         "doc.pico": "Uitgangsvraag (PICO)",
