@@ -1103,6 +1103,31 @@ CASES: list[Case] = [
         exit=0,
         message="rule 'declaratiecode' is quoted by no text and used by no decision",
     ),
+    # --- released versions (versies/): permanent, never changed ------------------------------
+    Case(
+        "version-not-released",
+        (
+            append(
+                Y,
+                "versions:\n  - id: v2024\n    date: 2024-06-01\n    status: definitive\n"
+                "    documents: [standpunt]\n",
+            ),
+        ),
+        "version-not-released",
+        file=f"{BASE_DIR}/versies/v2024",
+        line=0,
+        exit=0,
+        severity="warning",
+        message="is not released yet (nog niet vastgelegd)",
+    ),
+    Case(
+        "stray-folder-in-versies",
+        (put(f"{BASE_DIR}/versies/oud/notities.txt", "losse notitie\n"),),
+        "version-archive",
+        file=f"{BASE_DIR}/versies/oud",
+        line=0,
+        message="'oud' in 'versies/' is not a released version of this dossier",
+    ),
 ]
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from tooling import decision_checks
+from tooling import decision_checks, versions
 from tooling.diagnostics import Finding, Location, Severity
 from tooling.facts import (
     conclusion_index,
@@ -828,6 +828,44 @@ def check_rule_dates(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
 def check_unused_rules(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
     for p in decision_checks.unused_rules(d, m):
         yield _finding("unused-rule", p.message, p.location, p.hint)
+
+
+@check(
+    "version-archive",
+    Severity.ERROR,
+    "A released version (versies/<id>/) is published at a permanent address and never "
+    "changes: every file must match its manifest, nothing may be missing or added, and it "
+    "must be the version dossier.yaml lists (same date and status).",
+)
+def check_version_archives(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    yield from (f for f in _verified(d, m) if f.code == "version-archive")
+
+
+@check(
+    "version-not-released",
+    Severity.WARNING,
+    "A definitive version listed under `versions:` without an archive has no permanent "
+    "address yet (nog niet vastgelegd): `dossier release` writes it.",
+)
+def check_versions_released(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    yield from (f for f in _verified(d, m) if f.code == "version-not-released")
+
+
+_last_verified: list[tuple[LoadedDossier, list[Finding]]] = []  # the dossier last verified
+
+
+def _verified(d: LoadedDossier, m: Dossier) -> list[Finding]:
+    """`versions.verify` once per dossier for both rules (it reads every archived file).
+
+    As of a day (`dossier render --as-of`) later versions are not listed, so their archives
+    are not judged against the list.
+    """
+    if d.as_of is not None:
+        return []
+    if not _last_verified or _last_verified[0][0] is not d:
+        shown = d.yaml_path.rpartition("/")[0] or "."
+        _last_verified[:] = [(d, versions.verify(d.directory, d.slug, m.versions, shown))]
+    return _last_verified[0][1]
 
 
 def _article(noun: str) -> str:

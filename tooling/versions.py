@@ -58,6 +58,26 @@ class Version(Protocol):
 
 
 @dataclass(frozen=True)
+class ArchivedDocument:
+    """A document of a released version, as the manifest describes it."""
+
+    id: str  # as `tooling.documents.document_ids` names it; files documenten/<id>.*
+    kind: str  # position | addendum | letter | faq | leaflet
+    title: str
+    date: str  # as the document gives it ("" when it has none)
+    status: str
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "title": self.title,
+            "date": self.date,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
 class Manifest:
     """What `manifest.json` says about a released version."""
 
@@ -65,7 +85,7 @@ class Manifest:
     version: str
     date: str  # the version's date as dossier.yaml gives it (YYYY, YYYY-MM or YYYY-MM-DD)
     status: str
-    documents: tuple[str, ...]  # document ids, as `tooling.documents.document_ids` names them
+    documents: tuple[ArchivedDocument, ...]
     files: Mapping[str, str]  # posix path inside the archive -> SHA-256 (hex)
     toolkit: str = __version__
 
@@ -77,7 +97,7 @@ class Manifest:
             "version": self.version,
             "date": self.date,
             "status": self.status,
-            "documents": list(self.documents),
+            "documents": [d.to_json() for d in self.documents],
             "files": dict(sorted(self.files.items())),
         }
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -160,8 +180,11 @@ def _parse_manifest(text: str) -> Manifest | str:
         if not isinstance(data.get(key), str):
             return f"lacks the text field '{key}'"
     documents, files = data.get("documents"), data.get("files")
-    if not isinstance(documents, list) or not all(isinstance(d, str) for d in documents):
-        return "lacks the list 'documents'"
+    keys = ("id", "kind", "title", "date", "status")
+    if not isinstance(documents, list) or not all(
+        isinstance(d, dict) and all(isinstance(d.get(k), str) for k in keys) for d in documents
+    ):
+        return "lacks the list 'documents' (id, kind, title, date, status of each)"
     if not isinstance(files, dict) or not all(
         isinstance(k, str) and isinstance(v, str) and _SHA.match(v) for k, v in files.items()
     ):
@@ -171,7 +194,7 @@ def _parse_manifest(text: str) -> Manifest | str:
         version=data["version"],
         date=data["date"],
         status=data["status"],
-        documents=tuple(documents),
+        documents=tuple(ArchivedDocument(**{k: d[k] for k in keys}) for d in documents),
         files=dict(files),
         toolkit=data["toolkit"],
     )
