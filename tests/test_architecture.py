@@ -54,11 +54,14 @@ LAYERS: list[set[str]] = [
         "retraction_update",
         "decide",
         "site.decisions",
+        "site.history",
     },
     # render and publish
     {"site.pages", "engines.mkdocs"},
     {"publishing"},
     {"pipeline", "cli_retractions"},
+    {"release"},  # dossier release: check and render as of a version's date, then archive
+    {"cli_versions"},
     # the edges: the command line and the MkDocs plugin
     {"cli", "mkdocs_plugin"},
     {"__main__"},
@@ -151,3 +154,24 @@ def test_the_checker_finds_a_cycle(tmp_path: Path) -> None:
     assert edges == {"a": {"b"}, "b": {"a"}}
     assert find_cycle(edges) == ["a", "b", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_the_mkdocs_side_loads_no_models() -> None:
+    """`dossier build` forks MkDocs' process before importing the toolkit (docs/architecture.md).
+
+    That process imports the plugin; were the plugin to import the models, the process would
+    spend the time it is meant to save importing them.
+    """
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, tooling.mkdocs_plugin, tooling.engines.mkdocs\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith(('tooling', 'pydantic')))))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "tooling.mkdocs_plugin" in loaded
+    heavy = [m for m in loaded if m.startswith("pydantic") or m in {"tooling.model", "tooling.load"}]
+    assert heavy == []

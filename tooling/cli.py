@@ -7,6 +7,7 @@ or wrong usage. Domain exceptions become messages here; no traceback reaches the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from collections import Counter
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from tooling import cli_retractions, scaffold
+from tooling import cli_retractions, cli_versions, scaffold
 from tooling.config import Config, load_config
 from tooling.diagnostics import DossierError, Finding, findings_to_json
 
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--case-id", default=None, help="answer only this case of the file")
     decide.add_argument("--format", choices=["text", "json"], default="text")
     cli_retractions.add_parser(verbs)
+    cli_versions.add_parser(verbs)
 
     for name, text in (
         ("render", "render every document (Markdown, PDF, DOCX)"),
@@ -153,6 +155,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_ERRORS if findings else EXIT_OK
     if args.verb == "retractions":
         return cli_retractions.run(config, args)
+    if args.verb == "release":
+        return cli_versions.run(config, args)
     if args.verb in ("render", "build"):
         return _build(config, args, site=args.verb == "build")
     raise AssertionError(args.verb)  # argparse only lets known verbs through
@@ -174,6 +178,16 @@ def _check(config: Config, args: argparse.Namespace) -> int:
 
 
 def _build(config: Config, args: argparse.Namespace, *, site: bool) -> int:
+    # Fast path (docs/architecture.md): MkDocs starts loading in a process of its own before
+    # the toolkit is imported (half a second), so both happen at once on two cores. The
+    # MkDocs side imports only light modules of the toolkit (tests/test_architecture.py).
+    from tooling.engines.mkdocs import MKDOCS_FILE, warm_up
+
+    with warm_up(config.root / MKDOCS_FILE) if site else contextlib.nullcontext():
+        return _run_build(config, args, site=site)
+
+
+def _run_build(config: Config, args: argparse.Namespace, *, site: bool) -> int:
     from tooling.pipeline import Checked, build
 
     started = time.perf_counter()

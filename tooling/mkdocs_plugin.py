@@ -37,8 +37,9 @@ from tooling.config import Config, load_config
 from tooling.diagnostics import DossierError
 from tooling.html_safety import active_markup, add_csp, escape_text, sanitize_html
 from tooling.i18n import message
+from tooling.site.chrome import SiteChrome
 from tooling.site.paths import HOME
-from tooling.site.views import SiteChrome
+from tooling.template_cache import cache_compiled_templates
 
 LOGO = "assets/logo"
 """Where the [site] logo goes in the site (its own suffix added); Material's folder."""
@@ -84,6 +85,16 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
         """The words of the theme's own pages (404.html) come from `tooling.i18n` too."""
         language = self.project.language if self.project is not None else "nl"
         env.globals["dossier_text"] = lambda key: message(key, language)
+        if self.project is not None:
+            import material
+            import mkdocs
+
+            cache_compiled_templates(
+                env,
+                self.project.cache_dir / "jinja-theme",
+                mkdocs.__version__,
+                material.__version__,
+            )
         return env
 
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:

@@ -28,12 +28,12 @@ from tooling.documents import Document, RenderedDossier, render_documents
 from tooling.load import LoadedDossier, discover
 from tooling.retraction_store import open_database, snapshot_findings, snapshot_status
 from tooling.retractions import RetractionDatabase, Snapshot
+from tooling.site.chrome import SiteChrome
 from tooling.site.decisions import decision_data
 from tooling.site.pages import generate_nav, generate_pages, site_filters
 from tooling.site.views import (
     Downloads,
     FailingDossier,
-    SiteChrome,
     failing_dossiers,
     site_chrome,
     site_keys,

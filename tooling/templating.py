@@ -24,6 +24,7 @@ from tooling.i18n import join_list, message
 from tooling.model import CoveragePeriod, Dossier, Indication, Letter, Rule
 from tooling.sandbox import BoundedSandbox, TemplateError, Where, render_sandboxed
 from tooling.sandbox import _template_line as _template_line  # kept importable from here
+from tooling.template_cache import BytecodeCache
 
 __all__ = [
     "TemplateError",  # defined in tooling.sandbox, importable from here as before
@@ -139,7 +140,9 @@ def document_environment(
     """
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(templates_dir),
-        bytecode_cache=_BytecodeCache(cache_dir / "jinja") if cache_dir else None,
+        bytecode_cache=(
+            BytecodeCache(cache_dir / "jinja", _environment_fingerprint()) if cache_dir else None
+        ),
         undefined=jinja2.StrictUndefined,
         autoescape=True,  # plain fields are text: <, >, & and quotes escaped in every output
         trim_blocks=True,
@@ -159,40 +162,6 @@ def _environment_fingerprint() -> str:
     digest = hashlib.sha256(Path(__file__).read_bytes())
     digest.update(jinja2.__version__.encode())
     return digest.hexdigest()[:16]
-
-
-class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Jinja's file cache in a folder of the project's own; a cache that fails is no cache.
-
-    A full disk or a read-only checkout must not fail a build: the template is compiled
-    again instead.
-    """
-
-    def __init__(self, directory: Path) -> None:
-        super().__init__(str(directory))
-        self._folder = directory
-
-    def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        """Jinja's key (the template's name) plus how this module sets environments up.
-
-        Jinja checks the source of a template but not the environment's settings
-        (autoescape, trimming): a toolkit that changes them must not load code that was
-        compiled for the old ones.
-        """
-        return f"{super().get_cache_key(name, filename)}-{_environment_fingerprint()}"
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except (OSError, ValueError, EOFError):
-            bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            self._folder.mkdir(parents=True, exist_ok=True)
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
 
 
 _SANDBOX: dict[str, BoundedSandbox] = {}

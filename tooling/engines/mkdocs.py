@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from tooling.diagnostics import DossierError, Location
 
 if TYPE_CHECKING:  # this module stays light: `dossier build` imports it before anything else
-    from tooling.site.views import SiteChrome
+    from tooling.site.chrome import SiteChrome
 
 MKDOCS_FILE = "mkdocs.yml"
 _warm: _WarmProcess | None = None

@@ -22,6 +22,7 @@ from tooling.i18n import join_list, message
 from tooling.load import LoadedDossier
 from tooling.model import Conclusion, CoveragePeriod, Dossier, Indication
 from tooling.retractions import Nature, Notice
+from tooling.site.chrome import SiteChrome
 from tooling.site.paths import (
     RESERVED,
     document_page,
@@ -162,19 +163,6 @@ class DossierView:
 
     def document(self, ident: str) -> DocumentView | None:
         return next((d for d in self.documents if d.doc.id == ident), None)
-
-
-@dataclass(frozen=True)
-class SiteChrome:
-    """What every page shows around its content: the site's name, logo and footer.
-
-    Name and footer are plain text; the logo is an image file of the project, or None for
-    the theme's neutral icon.
-    """
-
-    name: str
-    logo: Path | None = None
-    footer: str = ""
 
 
 def site_chrome(
