@@ -214,6 +214,40 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "site.downloads_missing": "PDF en DOCX nog niet gemaakt (voer `dossier build` uit)",
         "site.all_references": "Alle literatuur van dit dossier",
         "site.no_references": "Er is geen literatuur vastgelegd.",
+        # a dossier's history: its versions and the positions it replaced (site.history)
+        "status.consultation": "Consultatie",
+        "site.history.title": "Versies",
+        "site.history.intro": "Alle gepubliceerde versies van dit dossier, elk op een vast adres, "
+        "met de documenten zoals ze toen zijn vastgelegd. De huidige stand staat op de pagina van "
+        "het dossier:",
+        "site.history.definitive": "Definitieve versies",
+        "site.history.no_definitive": "Er is nog geen definitieve versie.",
+        "site.history.drafts": "Concept- en consultatieversies",
+        "site.history.drafts_title": "Concepten, geen geldende standpunten",
+        "site.history.drafts_notice": "Deze versies zijn concepten of liggen ter consultatie. Ze "
+        "zijn nog niet definitief vastgesteld en gelden niet als standpunt.",
+        "site.history.published": "Gepubliceerd",
+        "site.history.changes": "Wijzigingen",
+        "site.history.changes_since": "Wat is er gewijzigd sinds de versie van {date}?",
+        "site.history.current": "actuele versie",
+        "site.history.superseded": "vervangen",
+        "site.history.not_released": "nog niet vastgelegd",
+        "site.history.version": "Versie",
+        "site.history.all_versions": "Alle versies",
+        "site.history.not_current_title": "Niet de actuele versie",
+        "site.history.not_current": "Dit is de versie van {date}. Het is niet de actuele versie "
+        "van dit dossier.",
+        "site.history.current_version": "Naar de actuele versie ({date})",
+        "site.history.current_dossier": "Naar de huidige stand van het dossier",
+        "site.history.current_title": "Actuele versie",
+        "site.history.is_current": "Dit is de actuele versie van dit dossier, vastgelegd op "
+        "{date}.",
+        "site.history.draft_version": "Dit is een {status}versie. Ze is nog niet definitief "
+        "vastgesteld en geldt niet als standpunt.",
+        "site.history.consultation_until": "Reageren kan tot en met {date}.",
+        "site.history.replaced_since": "Vervallen sinds {date}, vervangen door",
+        "site.history.replaces": "Dit standpunt vervangt",
+        "site.history.source": "Bron",
         "site.check_title": "Controle",
         "site.check_intro": "Deze site wordt alleen gepubliceerd als de controle van de dossiers "
         "geen fouten vindt. Bij die controle is alle literatuur van elk dossier vergeleken met een "
@@ -366,6 +400,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "change.none": "geen",
         "change.undated": "onbekende datum",
         "change.since": "met ingang van {date}",
+        "change.on": " op {date}",
         "change.where.dossier": "Dossier",
         "change.where.position": "Standpunt",
         "change.where.letters": "Brieven",
@@ -406,10 +441,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "change.position_added": "Standpunt vastgesteld: {title} ({new}), ingangsdatum {date}.",
         "change.position_removed": "Het standpunt {title} staat niet meer in het dossier.",
         "change.position_changed": "{field} van het standpunt gewijzigd van {old} naar {new}.",
-        "change.indication_added": "Nieuwe indicatie: {name}.",
-        "change.subgroup_added": "Nieuwe subgroep van {parent}: {name}.",
-        "change.indication_removed": "De indicatie {name} staat niet meer in het dossier.",
-        "change.subgroup_removed": "De subgroep {name} van {parent} staat niet meer in het dossier.",
+        "change.indication_added": "Nieuwe indicatie {since}.",
+        "change.subgroup_added": "Nieuwe subgroep van {parent} {since}.",
+        "change.indication_removed": "De indicatie staat niet meer in het dossier.",
+        "change.subgroup_removed": "De subgroep van {parent} staat niet meer in het dossier.",
         "change.indication_changed": "{field} gewijzigd van {old} naar {new}.",
         "change.pico_added": "De uitgangsvraag (PICO) is vastgelegd.",
         "change.pico_removed": "De uitgangsvraag (PICO) is niet meer vastgelegd.",
@@ -448,7 +483,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "change.letter_added": "Brief van {date} aan {recipient}. {regarding}",
         "change.letter_removed": "De brief van {date} aan {recipient} staat niet meer in het "
         "dossier.",
-        "change.reference_flagged": "Publicatie {subject}: {new} ({date}) volgens de "
+        "change.reference_flagged": "Publicatie {subject}: {new}{on} volgens de "
         "retractiegegevens. {reason}",
         "change.reference_cleared": "Publicatie {subject}: niet meer {old} volgens de "
         "retractiegegevens.",

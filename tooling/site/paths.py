@@ -7,6 +7,10 @@ Paths are relative to the docs folder, posix style::
     <dossier>/index.md                one dossier
     <dossier>/<indication>.md         one indication or subgroup
     documenten/<dossier>/<id>.md      a rendered document, with its .pdf and .docx beside it
+    <dossier>/versies/index.md        its published versions and the positions it superseded
+    <dossier>/versies/<v>/index.md    one released version: its permanent address
+    <dossier>/versies/<v>/documenten/<id>.md   a document of it, .pdf and .docx beside it
+    <dossier>/versies/<v>/wijzigingen.md       what changed since the version before it
 
 This module imports nothing of the toolkit, so every stage may ask it (the check refuses a
 dossier folder named like one of the site's own folders).
@@ -51,6 +55,29 @@ def decisions_data(dossier: str) -> str:
 
 def download_path(dossier: str, ident: str, extension: str) -> str:
     return f"{DOCUMENTS}/{dossier}/{ident}.{extension}"
+
+
+VERSIONS = "versies"
+
+
+def versions_page(slug: str) -> str:
+    """``<dossier>/versies/index.md``: the dossier's version history."""
+    return f"{slug}/{VERSIONS}/index.md"
+
+
+def version_page(slug: str, version: str) -> str:
+    """``<dossier>/versies/<version>/index.md``: the permanent page of a released version."""
+    return f"{slug}/{VERSIONS}/{version}/index.md"
+
+
+def version_document(slug: str, version: str, ident: str, extension: str = "md") -> str:
+    """A document of a released version (its page, or its archived .pdf and .docx)."""
+    return f"{slug}/{VERSIONS}/{version}/{DOCUMENTS}/{ident}.{extension}"
+
+
+def version_changes_page(slug: str, version: str) -> str:
+    """What changed between the version before ``version`` and ``version``."""
+    return f"{slug}/{VERSIONS}/{version}/wijzigingen.md"
 
 
 def relative(page: str, target: str) -> str:

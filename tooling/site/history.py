@@ -1,0 +1,281 @@
+"""A dossier's history on the site: its versions, their permanent pages, the positions it replaced.
+
+For every dossier that lists `versions` or supersedes earlier positions the site gets
+``<dossier>/versies/index.md``: the definitive versions (the current one marked), the concept
+and consultation versions in a section of their own, and the superseded positions, each with
+who replaced it and since when (the position links to them, both ways). Every released version
+(`tooling.versions`) has a permanent page ``<dossier>/versies/<id>/index.md`` with its
+documents as they were released: their text from the archived Markdown, their PDF and DOCX
+copied from the archive byte for byte (`history_files`). A version that is not the current one
+says so and links to the current one; a concept or consultation version is marked as such,
+with the end of its consultation. Addresses come from `tooling.site.paths`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tooling.dates import PartialDate
+from tooling.documents import POSITION_ID, RenderedDossier
+from tooling.html_safety import escape_text
+from tooling.i18n import message
+from tooling.model import Dossier, SupersededPosition, Version
+from tooling.site.paths import (
+    document_page,
+    version_changes_page,
+    version_document,
+    version_page,
+    versions_page,
+)
+from tooling.templating import format_partial_date
+from tooling.versions import Archive, load_archives
+
+Render = Callable[..., str]
+DRAFT_STATUSES = ("concept", "consultation")
+
+
+@dataclass(frozen=True)
+class ArchivedDocumentView:
+    """One document of a released version, for its page and the version's list."""
+
+    id: str
+    kind: str  # the kind as readers read it ('Standpunt', 'Addendum')
+    title: str
+    date: PartialDate | None
+    status: str
+    page: str
+    pdf: str | None  # site paths of the archived files, when the archive holds them
+    docx: str | None
+    markdown: str  # the archived Markdown, as rendered when the version was released
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One listed version: released (with a permanent page) or only recorded."""
+
+    version: Version
+    page: str | None  # None: not released yet, so no permanent address
+    documents: tuple[ArchivedDocumentView, ...]
+    current: bool  # the last definitive version
+    superseded: bool  # a later definitive version replaced it
+    changes_page: str | None  # what changed since the previous released version
+    previous: Version | None  # the released version before it
+
+    @property
+    def draft(self) -> bool:
+        """A concept or consultation version: never among the current positions."""
+        return self.version.status in DRAFT_STATUSES
+
+
+@dataclass(frozen=True)
+class SupersededView:
+    """An earlier position this dossier's position replaced: who replaced it, since when."""
+
+    old: SupersededPosition
+    anchor: str  # its place on the versions page (``#<id>``)
+    replaced_by: str  # the title of the position that replaced it
+    replaced_by_page: str | None  # that position's page
+    issuer: str
+    since: PartialDate  # the replacing position's date of effect
+
+
+@dataclass(frozen=True)
+class HistoryView:
+    """A dossier's history, ready for the templates."""
+
+    slug: str
+    model: Dossier
+    page: str
+    dossier_page: str
+    versions: tuple[VersionView, ...]
+    superseded: tuple[SupersededView, ...]
+
+    @property
+    def current(self) -> VersionView | None:
+        return next((v for v in self.versions if v.current), None)
+
+    @property
+    def definitive(self) -> list[VersionView]:
+        """Definitive versions, newest first."""
+        return [v for v in reversed(self.versions) if not v.draft]
+
+    @property
+    def drafts(self) -> list[VersionView]:
+        """Concept and consultation versions, newest first."""
+        return [v for v in reversed(self.versions) if v.draft]
+
+    @property
+    def released(self) -> list[VersionView]:
+        return [v for v in self.versions if v.page is not None]
+
+
+def current_version(versions: Sequence[Version]) -> Version | None:
+    """The current version: the last definitive one of the list (oldest first)."""
+    return next((v for v in reversed(versions) if v.status == "definitive"), None)
+
+
+def superseded_anchor(old: SupersededPosition) -> str:
+    return f"vervallen-{old.id}"
+
+
+def superseded_link(slug: str, old: SupersededPosition) -> str:
+    """Where a superseded position's entry stands (the versions page, at its anchor)."""
+    return f"{versions_page(slug)}#{superseded_anchor(old)}"
+
+
+def has_history(model: Dossier) -> bool:
+    return bool(model.versions) or bool(model.position and model.position.supersedes)
+
+
+def history_view(rendered: RenderedDossier, language: str, *, changes: bool = False) -> HistoryView:
+    """The history of one rendered dossier, its released versions read from their archives.
+
+    ``changes``: the versions have a changes page (when the diff is available).
+    """
+    model, slug = rendered.model, rendered.slug
+    archives = load_archives(rendered.loaded.directory, model.versions)
+    current = current_version(model.versions)
+    current_index = model.versions.index(current) if current is not None else -1
+    views: list[VersionView] = []
+    previous: Version | None = None
+    for index, version in enumerate(model.versions):
+        archive = archives.get(version.id)
+        views.append(
+            VersionView(
+                version=version,
+                page=version_page(slug, version.id) if archive else None,
+                documents=tuple(_documents(slug, version, archive, language)) if archive else (),
+                current=version is current,
+                superseded=index < current_index,
+                changes_page=version_changes_page(slug, version.id)
+                if archive and previous is not None and changes
+                else None,
+                previous=previous if archive else None,
+            )
+        )
+        if archive is not None:
+            previous = version
+    superseded: list[SupersededView] = []
+    position = model.position
+    if position is not None:
+        has_page = any(d.id == POSITION_ID for d in rendered.documents)
+        issuer = (position.issuer or model.issuer).name
+        superseded = [
+            SupersededView(
+                old,
+                superseded_anchor(old),
+                position.title,
+                document_page(slug, POSITION_ID) if has_page else None,
+                issuer,
+                position.date,
+            )
+            for old in position.supersedes
+        ]
+    return HistoryView(
+        slug,
+        model,
+        versions_page(slug),
+        f"{slug}/index.md",
+        tuple(views),
+        tuple(superseded),
+    )
+
+
+def _documents(
+    slug: str, version: Version, archive: Archive, language: str
+) -> Iterator[ArchivedDocumentView]:
+    for doc in archive.manifest.documents:
+        md = archive.document_file(doc.id, "md")
+        if md is None:
+            continue
+
+        def download(extension: str, ident: str = doc.id) -> str | None:
+            found = archive.document_file(ident, extension)
+            return version_document(slug, version.id, ident, extension) if found else None
+
+        yield ArchivedDocumentView(
+            id=doc.id,
+            kind=message(f"kind.{doc.kind}", language),
+            title=doc.title,
+            date=PartialDate.parse(doc.date) if doc.date else None,
+            status=doc.status,
+            page=version_document(slug, version.id, doc.id),
+            pdf=download("pdf"),
+            docx=download("docx"),
+            markdown=md.read_text(encoding="utf-8"),
+        )
+
+
+def history_pages(
+    dossiers: Sequence[RenderedDossier],
+    render: Render,
+    language: str,
+    changes: Callable[[HistoryView, VersionView], Any] | None = None,
+) -> dict[str, str]:
+    """The versions page of each dossier with a history, and each released version's pages.
+
+    ``changes`` gives what changed between a version and the one before it (see
+    `tooling.diff`); without it there are no changes pages.
+    """
+    pages: dict[str, str] = {}
+    for rendered in dossiers:
+        if not has_history(rendered.model):
+            continue
+        view = history_view(rendered, language, changes=changes is not None)
+        pages[view.page] = render(view.page, "versions.md.j2", history=view)
+        for item in view.released:
+            assert item.page is not None
+            pages[item.page] = render(item.page, "version.md.j2", history=view, item=item)
+            for doc in item.documents:
+                pages[doc.page] = render(
+                    doc.page, "version_document.md.j2", history=view, item=item, doc=doc
+                )
+            if item.changes_page is not None and changes is not None:
+                pages[item.changes_page] = render(
+                    item.changes_page,
+                    "version_changes.md.j2",
+                    history=view,
+                    item=item,
+                    changes=changes(view, item),
+                )
+    return pages
+
+
+def history_files(dossiers: Sequence[RenderedDossier]) -> dict[str, bytes]:
+    """The archived PDF and DOCX of every released version, byte for byte, by site path."""
+    files: dict[str, bytes] = {}
+    for rendered in dossiers:
+        model = rendered.model
+        for version_id, archive in load_archives(rendered.loaded.directory, model.versions).items():
+            for doc in archive.manifest.documents:
+                for extension in ("pdf", "docx"):
+                    path = archive.document_file(doc.id, extension)
+                    if path is not None:
+                        files[version_document(rendered.slug, version_id, doc.id, extension)] = (
+                            path.read_bytes()
+                        )
+    return files
+
+
+def version_label(version: Version, language: str) -> str:
+    """How a version is named in the navigation: its date and status."""
+    status = message(f"status.{version.status}", language)
+    return f"{format_partial_date(version.date, language=language)} ({status.lower()})"
+
+
+def history_nav(rendered: RenderedDossier, language: str, *, changes: bool = False) -> list[Any]:
+    """The dossier's 'Versies' section of the navigation (mkdocs.yml form), or nothing."""
+    if not has_history(rendered.model):
+        return []
+    view = history_view(rendered, language, changes=changes)
+    section: list[Any] = [view.page]
+    for item in reversed(view.released):
+        assert item.page is not None
+        pages: list[Any] = [item.page]
+        pages.extend({escape_text(d.title): d.page} for d in item.documents)
+        if item.changes_page is not None:
+            pages.append({message("site.history.changes", language): item.changes_page})
+        section.append({escape_text(version_label(item.version, language)): pages})
+    return [{message("site.history.title", language): section}]
