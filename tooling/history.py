@@ -28,12 +28,15 @@ from dataclasses import replace
 from typing import Any, TypeVar
 
 from tooling.dates import PartialDate
+from tooling.decision_model import LoadedDecisions
+from tooling.diagnostics import Finding, Severity
 from tooling.load import LoadedDossier
 from tooling.model import (
     Conclusion,
     CoveragePeriod,
     Dossier,
     Indication,
+    Passage,
     Position,
     Rule,
 )
@@ -79,6 +82,24 @@ def at(loaded: LoadedDossier, day: dt.date) -> LoadedDossier:
     """
     if loaded.model is None:
         return replace(loaded, as_of=day)
+    first = first_date(loaded.model)
+    if first is not None and not counts_by(first, day):
+        absent = Finding(
+            "as-of-absent",
+            Severity.WARNING,
+            f"the dossier did not exist yet on {day} (its first {_WHAT[bool(loaded.model.versions)]} "
+            f"is dated {first}): left out",
+            loaded.locate(("versions", 0, "date") if loaded.model.versions else ()),
+        )
+        return replace(
+            loaded,
+            model=None,
+            as_of=day,
+            findings=(*loaded.findings, absent),
+            references={},
+            flags={},
+            notices={},
+        )
     flags = (
         flags_as_of(loaded.notices, day, recorded(loaded.model)) if loaded.notices else loaded.flags
     )
@@ -87,7 +108,42 @@ def at(loaded: LoadedDossier, day: dt.date) -> LoadedDossier:
     source = loaded.source
     if walker.kept and source is not None:
         source = ShiftedSource(source, walker.kept)
-    return replace(loaded, model=model, source=source, flags=flags, as_of=day)
+    decisions = loaded.decisions
+    if decisions is not None and not decision_documents(decisions) <= document_ids(model):
+        # Decision tables are not dated: before a document they quote existed, they did not.
+        decisions = None
+        model = model.model_copy(update={"decisions": None})
+    return replace(loaded, model=model, source=source, flags=flags, as_of=day, decisions=decisions)
+
+
+def document_ids(model: Dossier) -> set[str]:
+    """Ids a source passage may name: the dossier's documents, and 'position'."""
+    ids = {x.id for x in model.letters} | {x.id for x in model.leaflets}
+    if model.faq is not None:
+        ids.add(model.faq.id)
+    if model.position is not None:
+        ids.add("position")
+    return ids
+
+
+def decision_documents(decisions: LoadedDecisions) -> set[str]:
+    """The documents the decision tables and their cases quote."""
+    passages: list[Passage | None] = []
+    if decisions.model is not None:
+        for decision in decisions.model.decisions:
+            passages.extend(row.source for table in decision.tables for row in table.rows)
+            passages.extend(item.source for item in decision.derived)
+    passages.extend(case.source for file in decisions.cases for case in file.cases)
+    return {p.document for p in passages if p is not None and p.document is not None}
+
+
+def first_date(model: Dossier) -> PartialDate | None:
+    """When the dossier began: its first version, else its first dated fact.
+
+    None when nothing in it is dated (it is then there on any day).
+    """
+    dates = [v.date for v in model.versions] or list(_dates(model))
+    return min(dates, key=lambda d: d.earliest()) if dates else None
 
 
 def flags_as_of(
@@ -144,6 +200,9 @@ def recorded(model: Dossier) -> dict[str, dt.date]:
     return first
 
 
+_WHAT = {True: "version", False: "dated fact"}
+
+
 class ShiftedSource(SourceMap):
     """A source map for a shortened model: list indices are translated to the file's."""
 
@@ -181,6 +240,7 @@ class _AsOf:
     def __init__(self, day: dt.date) -> None:
         self.day = day
         self.kept: Kept = {}
+        self.named: set[str] = set()  # indications named by a document of the day
 
     def keep(self, path: YamlPath, items: Sequence[T], keep: Iterable[bool]) -> list[T] | None:
         """The items kept, or None when all are (records the indices for the source map)."""
@@ -205,9 +265,6 @@ class _AsOf:
                 changed = self.position(position)
                 if changed is not position:
                     update["position"] = changed
-        indications = self.indications(("indications",), model.indications)
-        if indications is not None:
-            update["indications"] = indications
         letters = self.keep(("letters",), model.letters, (self.on(x.date) for x in model.letters))
         if letters is not None:
             update["letters"] = letters
@@ -218,6 +275,16 @@ class _AsOf:
         )
         if leaflets is not None:
             update["leaflets"] = leaflets
+        # An indication a document of the day names was in the dossier that day, even when
+        # its conclusions came later (the 2019 letter names the eight indications under
+        # assessment before the position decided on them).
+        for letter in model.letters if letters is None else letters:
+            self.named.update(letter.indications)
+        for leaflet in model.leaflets if leaflets is None else leaflets:
+            self.named.update((leaflet.indication,) if leaflet.indication else ())
+        indications = self.indications(("indications",), model.indications)
+        if indications is not None:
+            update["indications"] = indications
         rules = [self.rule(("rules", i), rule) for i, rule in enumerate(model.rules)]
         if any(new is not old for new, old in zip(rules, model.rules, strict=True)):
             update["rules"] = rules
@@ -267,10 +334,8 @@ class _AsOf:
         """The indication as of the day, or None when it was not yet in the dossier."""
         if indication.since is not None and not self.on(indication.since):
             return None
-        if indication.since is None:
-            dated = list(_indication_dates(indication))
-            if dated and not any(self.on(d) for d in dated):
-                return None
+        if indication.since is None and not self.present(indication):
+            return None
         update: dict[str, Any] = {}
         conclusions = [
             self.conclusion((*path, "conclusions", j), c)
@@ -295,6 +360,20 @@ class _AsOf:
         if subgroups is not None:
             update["subgroups"] = subgroups
         return indication.model_copy(update=update) if update else indication
+
+    def present(self, indication: Indication) -> bool:
+        """Without `since`: there when undated, when a fact of it (or of a subgroup) is dated
+        by the day, or when a document of the day names it or a subgroup."""
+        dated = list(_indication_dates(indication))
+        if not dated or any(self.on(d) for d in dated):
+            return True
+        stack = [indication]
+        while stack:
+            node = stack.pop()
+            if node.id in self.named:
+                return True
+            stack.extend(node.subgroups)
+        return False
 
     def conclusion(self, path: YamlPath, conclusion: Conclusion) -> Conclusion:
         update: dict[str, Any] = {}

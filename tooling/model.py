@@ -460,7 +460,10 @@ class Version(Strict):
     """
 
     id: Slug = Field(description="Unique and permanent: part of the version's web address.")
-    date: PartialDate = Field(description="Publication date of this version.")
+    date: PartialDate = Field(
+        description="Date of this version: its publication date, or the date it took effect "
+        "where the source gives only that (say so in a comment)."
+    )
     status: VersionStatus = Field(
         description="concept, consultation (open for comments until consultation_until) or "
         "definitive."
