@@ -43,8 +43,8 @@ LAYERS: list[set[str]] = [
     },
     {"load", "templating"},
     # check: prose rendered in the sandbox, then the rules
-    {"prose", "citations", "decision_tables", "history"},
-    {"decision_checks"},
+    {"prose", "citations", "decision_tables", "history", "diff"},
+    {"decision_checks", "draft"},
     {"checks", "documents"},
     {
         "check_processes",
