@@ -30,6 +30,7 @@ from tooling.retraction_store import open_database, snapshot_findings, snapshot_
 from tooling.retractions import RetractionDatabase, Snapshot
 from tooling.site.chrome import SiteChrome
 from tooling.site.decisions import decision_data
+from tooling.site.history import history_files
 from tooling.site.pages import generate_nav, generate_pages, site_filters
 from tooling.site.views import (
     Downloads,
@@ -155,7 +156,7 @@ class Rendered:
     pages: Mapping[str, str]  # site page path -> Markdown
     nav: list[Any]  # the site navigation, in mkdocs.yml form
     site: SiteChrome  # the site's name, logo and footer
-    files: Mapping[str, str]  # other files of the site (the decision aids' JSON)
+    files: Mapping[str, str | bytes]  # other files: decision aids' JSON, archived PDF/DOCX
     failing: tuple[FailingDossier, ...] = ()  # render(only_ok=True): dossiers left out
 
     @property
@@ -213,7 +214,10 @@ def render(
         failing=failing,
     )
     nav = generate_nav(dossiers, config.language, failing)
-    files = decision_data(dossiers, config.language)
+    files: dict[str, str | bytes] = {
+        **decision_data(dossiers, config.language),
+        **history_files(dossiers),  # released versions' PDF and DOCX, byte for byte
+    }
     chrome = site_chrome_of(config, checked.loaded)
     return Rendered(checked, dossiers, pages, nav, chrome, files, failing)
 

@@ -98,14 +98,15 @@ def publish_site(
     config: Config,
     out: Path,
     *,
-    files: Mapping[str, str] | None = None,
+    files: Mapping[str, str | bytes] | None = None,
     chrome: SiteChrome | None = None,
     jobs: int,
     progress: Progress,
 ) -> None:
     """`dossier build`: the documents and the site into ``out``, replacing it only on success.
 
-    ``files`` are written beside the pages as they are (the decision aids' JSON); ``chrome``
+    ``files`` are written beside the pages as they are (the decision aids' JSON, the archived
+    PDF and DOCX of released versions); ``chrome``
     is the site's name, logo and footer.
     """
     with staged_directory(out, config) as staging, _pages_folder(staging) as docs_dir:

@@ -22,6 +22,7 @@ from tooling.documents import RenderedDossier
 from tooling.html_safety import escape_text
 from tooling.i18n import message
 from tooling.retractions import Snapshot
+from tooling.site.history import has_history, history_nav, history_pages, superseded_link
 from tooling.site.paths import (
     CHECK_PAGE,
     HOME,
@@ -29,6 +30,7 @@ from tooling.site.paths import (
     dossier_page,
     indication_page,
     relative,
+    versions_page,
 )
 from tooling.site.views import DossierView, Downloads, FailingDossier, dossier_view
 from tooling.templating import format_indication, render_template
@@ -110,6 +112,9 @@ def generate_pages(
                 "dossier_page": dossier_page,
                 "home": HOME,
                 "check_page": CHECK_PAGE,
+                "has_history": has_history,
+                "versions_page": versions_page,
+                "superseded_link": superseded_link,
                 **context,
             },
         )
@@ -120,6 +125,7 @@ def generate_pages(
     from tooling.site.decisions import decision_pages  # decision tables and their JSON
 
     pages.update(decision_pages(dossiers, render, language))
+    pages.update(history_pages(dossiers, render, language))  # versions, superseded positions
     for item in failing:
         if item.page is not None:
             pages[item.page] = render(item.page, "failing.md.j2", item=item)
@@ -167,6 +173,7 @@ def generate_nav(
             for _, ind in facts.walk_indications(model)
         )
         section.extend(decision_nav(rendered, language))
+        section.extend(history_nav(rendered, language))
         if rendered.documents:
             section.append(
                 {
