@@ -59,7 +59,7 @@ LAYERS: list[set[str]] = [
     # render and publish
     {"site.pages", "engines.mkdocs"},
     {"publishing"},
-    {"pipeline", "cli_retractions"},
+    {"pipeline", "cli_retractions", "cli_history"},
     {"release"},  # dossier release: check and render as of a version's date, then archive
     {"cli_versions"},
     # the edges: the command line and the MkDocs plugin

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from tooling import cli_retractions, cli_versions, scaffold
+from tooling import cli_history, cli_retractions, cli_versions, scaffold
 from tooling.config import Config, load_config
 from tooling.diagnostics import DossierError, Finding, findings_to_json
 
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--format", choices=["text", "json"], default="text")
     cli_retractions.add_parser(verbs)
     cli_versions.add_parser(verbs)
+    cli_history.add_parser(verbs)
 
     for name, text in (
         ("render", "render every document (Markdown, PDF, DOCX)"),
@@ -157,6 +158,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cli_retractions.run(config, args)
     if args.verb == "release":
         return cli_versions.run(config, args)
+    if args.verb in ("diff", "draft"):
+        return cli_history.run(config, args)
     if args.verb in ("render", "build"):
         return _build(config, args, site=args.verb == "build")
     raise AssertionError(args.verb)  # argparse only lets known verbs through
