@@ -44,7 +44,7 @@ LAYERS: list[set[str]] = [
     {"load", "templating"},
     # check: prose rendered in the sandbox, then the rules
     {"prose", "citations", "decision_tables", "history", "diff"},
-    {"decision_checks", "draft"},
+    {"decision_checks", "draft", "history_checks"},
     {"checks", "documents"},
     {
         "check_processes",

@@ -125,6 +125,16 @@ RW_JANSEN_FOUND = (  # what `dossier retractions update` wrote when it found tha
 
 RETRACT_BOTH = (flag("10.5555/fictief.2020.001"), flag("10.5555/fictief.2019.002"))
 
+def versions(*entries: str) -> Edit:
+    """Append a `versions:` list; each entry is 'id date status documents [extra lines]'."""
+    text = "versions:\n"
+    for entry in entries:
+        ident, date, status, documents, *extra = entry.split(" ", 4)
+        text += f"  - id: {ident}\n    date: {date}\n    status: {status}\n"
+        text += f"    documents: {documents}\n" + "".join(f"    {x}\n" for x in extra)
+    return append(Y, text)
+
+
 
 @dataclass(frozen=True)
 class Case:
@@ -149,6 +159,7 @@ class Case:
     message: str = ""
     severity: str = "error"
     also: tuple[str, ...] = field(default=())  # codes of the other findings, all of them
+    args: tuple[str, ...] = ()  # more arguments of `dossier check` (--as-of DATE)
 
 
 DEC = f"{BASE_DIR}/decisions.yaml"
@@ -1128,6 +1139,71 @@ CASES: list[Case] = [
         line=0,
         message="'oud' in 'versies/' is not a released version of this dossier",
     ),
+    # --- versions and `since` (docs/history.md) ----------------------------------------------
+    Case(
+        "version-id-twice",
+        (versions("v1 2022-01-01 concept [standpunt]", "v1 2023-02-15 concept [addendum-2023]"),),
+        "version-id",
+        at="v1\n    date: 2023-02-15",
+        message="version id 'v1' is used twice",
+    ),
+    Case(
+        "version-out-of-order",
+        (versions("v2 2023-02-15 concept [addendum-2023]", "v1 2022-01-01 concept [standpunt]"),),
+        "version-order",
+        after="versions:",
+        at="2022-01-01",
+        message="is listed after 'v2' (2023-02-15), which is later",
+    ),
+    Case(
+        "version-unknown-document",
+        (versions("v1 2022-01-01 concept [position]"),),
+        "version-document",
+        at="position]",
+        message="names unknown document 'position'",
+    ),
+    Case(
+        "version-document-dated-later",
+        (versions("v1 2022-01-01 concept [standpunt, addendum-2023]"),),
+        "version-document",
+        at="addendum-2023]",
+        message="names document 'addendum-2023', which is dated later (2023-02-15)",
+    ),
+    Case(
+        "version-without-documents-or-note",
+        (versions("v1 2022-01-01 concept []"),),
+        "version-document",
+        after="versions:",
+        at="id: v1",
+        message="names no document and has no note",
+    ),
+    Case(
+        "consultation-deadline-on-a-concept",
+        (versions("v1 2022-01-01 concept [standpunt] consultation_until: 2022-02-01"),),
+        "version-consultation",
+        after="versions:",
+        at="2022-02-01",
+        message="is concept but has a consultation deadline",
+    ),
+    Case(
+        "since-after-a-conclusion",
+        (sub(Y, "    name: Testpijn\n", "    name: Testpijn\n    since: 2022-06-01\n"),),
+        "since-order",
+        at="2022-06-01",
+        message="after its conclusion 'testpijn-2021' (2021-11-30)",
+    ),
+    Case(
+        "as-of-before-the-dossier",
+        (),
+        "as-of-absent",
+        line=1,
+        column=False,
+        exit=0,
+        severity="warning",
+        args=("--as-of", "2010-01-01"),
+        message="the dossier did not exist yet on 2010-01-01 (its first dated fact is dated "
+        "2018-01-01): left out",
+    ),
 ]
 
 
@@ -1161,7 +1237,7 @@ def _params(cases: list[Case]) -> list[object]:
 @pytest.mark.parametrize("case", _params(CASES))
 def test_malformed(case: Case, make_project: MakeProject, run_cli: RunCli) -> None:
     root, files = build(case, make_project)
-    code, out, err = run_cli(["check", "--format", "json"], cwd=root)
+    code, out, err = run_cli(["check", *case.args, "--format", "json"], cwd=root)
     assert "Traceback" not in out + err
     assert err == ""
     findings = json.loads(out)["findings"]
@@ -1188,7 +1264,7 @@ def test_malformed(case: Case, make_project: MakeProject, run_cli: RunCli) -> No
     assert code == case.exit, listing
 
     # The text format says the same, as path:line:col: CODE severity: message.
-    code_text, out_text, err_text = run_cli(["check"], cwd=root)
+    code_text, out_text, err_text = run_cli(["check", *case.args], cwd=root)
     assert code_text == case.exit
     assert "Traceback" not in out_text + err_text
     place = (

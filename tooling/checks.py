@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from tooling import decision_checks, versions
+from tooling import decision_checks, history_checks, versions
 from tooling.diagnostics import Finding, Location, Severity
 from tooling.facts import (
     conclusion_index,
@@ -115,6 +115,12 @@ LOADER_CHECKS: list[tuple[str, Severity, str]] = [
         Severity.WARNING,
         "Retraction data older than [retractions] max_age_days (default 30) misses what was "
         "retracted since: run `dossier retractions update`. Example data is labelled instead.",
+    ),
+    (  # applied by history.at, for `--as-of DATE`
+        "as-of-absent",
+        Severity.WARNING,
+        "Checked or rendered as of a day before its first version (or first dated fact), a "
+        "dossier did not exist yet: it is left out, and said so.",
     ),
 ]
 
@@ -726,6 +732,49 @@ def check_placeholders_in_concept(d: LoadedDossier, m: Dossier) -> Iterator[Find
             where,
             hint="fill it in before the dossier becomes definitive",
         )
+
+
+# -- versions and `since` (tooling/history_checks.py, docs/history.md) ------------------------
+
+
+def _history_rule(
+    code: str, rule: Callable[[LoadedDossier, Dossier], Iterable[history_checks.Problem]]
+) -> CheckFunction:
+    def run(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+        for p in rule(d, m):
+            yield _finding(code, p.message, p.location, p.hint)
+
+    return run
+
+
+check(
+    "version-id",
+    Severity.ERROR,
+    "A version's id is its permanent address (<dossier>/versies/<id>/): each names one version.",
+)(_history_rule("version-id", history_checks.version_ids))
+check(
+    "version-order",
+    Severity.ERROR,
+    "Versions are listed oldest first, so the last definitive one is the current version.",
+)(_history_rule("version-order", history_checks.version_order))
+check(
+    "version-document",
+    Severity.ERROR,
+    "A version names documents the dossier has ('standpunt', addendum, letter, FAQ, leaflet "
+    "ids), each issued by the version's date; one without documents says what it was (note).",
+)(_history_rule("version-document", history_checks.version_documents))
+check(
+    "version-consultation",
+    Severity.ERROR,
+    "Only a consultation version has a consultation deadline, and it does not end before the "
+    "version was published.",
+)(_history_rule("version-consultation", history_checks.version_consultation))
+check(
+    "since-order",
+    Severity.ERROR,
+    "An indication enters the dossier (since) no later than its conclusions and coverage, and "
+    "a subgroup not before its indication: `--as-of` would otherwise hide facts already there.",
+)(_history_rule("since-order", history_checks.since_order))
 
 
 # -- decision tables, their cases and rule values (tooling/decision_checks.py) ----------------
