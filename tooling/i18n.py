@@ -248,6 +248,10 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "site.history.replaced_since": "Vervallen sinds {date}, vervangen door",
         "site.history.replaces": "Dit standpunt vervangt",
         "site.history.source": "Bron",
+        "site.history.changes_between": "Wat er in de gegevens van het dossier is gewijzigd van de "
+        "versie van {old} tot de versie van {new}, zoals elk van beide versies is vastgelegd.",
+        "site.history.changes_unreadable": "Deze twee versies zijn niet te vergelijken: een van "
+        "beide is vastgelegd in een vorm die deze versie van de software niet meer leest.",
         "site.check_title": "Controle",
         "site.check_intro": "Deze site wordt alleen gepubliceerd als de controle van de dossiers "
         "geen fouten vindt. Bij die controle is alle literatuur van elk dossier vergeleken met een "

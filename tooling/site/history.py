@@ -14,13 +14,19 @@ with the end of its consultation. Addresses come from `tooling.site.paths`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from tooling.dates import PartialDate
+from tooling.diff import Changes, diff
 from tooling.documents import POSITION_ID, RenderedDossier
+from tooling.draft import describe, pico_lines, show_words
+from tooling.history import as_of
 from tooling.html_safety import escape_text
 from tooling.i18n import message
+from tooling.load import DOSSIER_FILE, body_files
 from tooling.model import Dossier, SupersededPosition, Version
 from tooling.site.paths import (
     document_page,
@@ -31,6 +37,7 @@ from tooling.site.paths import (
 )
 from tooling.templating import format_partial_date
 from tooling.versions import Archive, load_archives
+from tooling.yamlsource import YamlError, load_yaml
 
 Render = Callable[..., str]
 DRAFT_STATUSES = ("concept", "consultation")
@@ -62,6 +69,8 @@ class VersionView:
     superseded: bool  # a later definitive version replaced it
     changes_page: str | None  # what changed since the previous released version
     previous: Version | None  # the released version before it
+    archive: Archive | None = field(default=None, compare=False)
+    previous_archive: Archive | None = field(default=None, compare=False)
 
     @property
     def draft(self) -> bool:
@@ -129,17 +138,15 @@ def has_history(model: Dossier) -> bool:
     return bool(model.versions) or bool(model.position and model.position.supersedes)
 
 
-def history_view(rendered: RenderedDossier, language: str, *, changes: bool = False) -> HistoryView:
-    """The history of one rendered dossier, its released versions read from their archives.
-
-    ``changes``: the versions have a changes page (when the diff is available).
-    """
+def history_view(rendered: RenderedDossier, language: str) -> HistoryView:
+    """The history of one rendered dossier, its released versions read from their archives."""
     model, slug = rendered.model, rendered.slug
     archives = load_archives(rendered.loaded.directory, model.versions)
     current = current_version(model.versions)
     current_index = model.versions.index(current) if current is not None else -1
     views: list[VersionView] = []
     previous: Version | None = None
+    previous_archive: Archive | None = None
     for index, version in enumerate(model.versions):
         archive = archives.get(version.id)
         views.append(
@@ -150,13 +157,15 @@ def history_view(rendered: RenderedDossier, language: str, *, changes: bool = Fa
                 current=version is current,
                 superseded=index < current_index,
                 changes_page=version_changes_page(slug, version.id)
-                if archive and previous is not None and changes
+                if archive and previous is not None
                 else None,
                 previous=previous if archive else None,
+                archive=archive,
+                previous_archive=previous_archive if archive else None,
             )
         )
         if archive is not None:
-            previous = version
+            previous, previous_archive = version, archive
     superseded: list[SupersededView] = []
     position = model.position
     if position is not None:
@@ -209,21 +218,15 @@ def _documents(
 
 
 def history_pages(
-    dossiers: Sequence[RenderedDossier],
-    render: Render,
-    language: str,
-    changes: Callable[[HistoryView, VersionView], Any] | None = None,
+    dossiers: Sequence[RenderedDossier], render: Render, language: str
 ) -> dict[str, str]:
-    """The versions page of each dossier with a history, and each released version's pages.
-
-    ``changes`` gives what changed between a version and the one before it (see
-    `tooling.diff`); without it there are no changes pages.
-    """
+    """The versions page of each dossier with a history, and each released version's pages:
+    its page, its documents and what changed since the released version before it."""
     pages: dict[str, str] = {}
     for rendered in dossiers:
         if not has_history(rendered.model):
             continue
-        view = history_view(rendered, language, changes=changes is not None)
+        view = history_view(rendered, language)
         pages[view.page] = render(view.page, "versions.md.j2", history=view)
         for item in view.released:
             assert item.page is not None
@@ -232,13 +235,13 @@ def history_pages(
                 pages[doc.page] = render(
                     doc.page, "version_document.md.j2", history=view, item=item, doc=doc
                 )
-            if item.changes_page is not None and changes is not None:
+            if item.changes_page is not None:
                 pages[item.changes_page] = render(
                     item.changes_page,
                     "version_changes.md.j2",
                     history=view,
                     item=item,
-                    changes=changes(view, item),
+                    changes=_changes_view(version_changes(view.slug, item)),
                 )
     return pages
 
@@ -265,11 +268,11 @@ def version_label(version: Version, language: str) -> str:
     return f"{format_partial_date(version.date, language=language)} ({status.lower()})"
 
 
-def history_nav(rendered: RenderedDossier, language: str, *, changes: bool = False) -> list[Any]:
+def history_nav(rendered: RenderedDossier, language: str) -> list[Any]:
     """The dossier's 'Versies' section of the navigation (mkdocs.yml form), or nothing."""
     if not has_history(rendered.model):
         return []
-    view = history_view(rendered, language, changes=changes)
+    view = history_view(rendered, language)
     section: list[Any] = [view.page]
     for item in reversed(view.released):
         assert item.page is not None
@@ -279,3 +282,67 @@ def history_nav(rendered: RenderedDossier, language: str, *, changes: bool = Fal
             pages.append({message("site.history.changes", language): item.changes_page})
         section.append({escape_text(version_label(item.version, language)): pages})
     return [{message("site.history.title", language): section}]
+
+
+# -- what changed between two released versions ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeView:
+    sentence: str  # `tooling.draft.describe`: what changed, since when
+    pico: list[tuple[str, str]]
+    words: str  # the word diff of a prose edit, as Markdown (~~removed~~ **added**)
+
+
+def _archived_state(archive: Archive, version: Version) -> tuple[Dossier, dict[str, str]] | None:
+    """The archived dossier as it stood on its version's date, and its Markdown files."""
+    try:
+        text = archive.read(DOSSIER_FILE).decode("utf-8")
+        data, _ = load_yaml(text, DOSSIER_FILE)
+        model = Dossier.model_validate(data)
+        texts = {
+            name: archive.read(name).decode("utf-8")
+            for name, _ in body_files(model)
+            if name in archive.manifest.files
+        }
+    except (KeyError, OSError, UnicodeDecodeError, YamlError, ValidationError):
+        return None  # released by a toolkit whose format this one no longer reads
+    return as_of(model, version.date.earliest()), texts
+
+
+def version_changes(slug: str, item: VersionView) -> Changes | None:
+    """What changed from the released version before ``item`` to ``item``, each read from its
+    own archive as of its own date; None when an archive cannot be read as a dossier."""
+    if item.archive is None or item.previous_archive is None or item.previous is None:
+        return None
+    old = _archived_state(item.previous_archive, item.previous)
+    new = _archived_state(item.archive, item.version)
+    if old is None or new is None:
+        return None
+    return diff(
+        old[0],
+        new[0],
+        item.previous.id,
+        item.version.id,
+        slug=slug,
+        old_date=item.previous.date.earliest(),
+        new_date=item.version.date.earliest(),
+        old_texts=old[1],
+        new_texts=new[1],
+    )
+
+
+def _changes_view(changes: Changes | None) -> list[tuple[str, list[ChangeView]]] | None:
+    """The changes grouped by where they happened, worded as `dossier diff` words them."""
+    if changes is None:
+        return None
+    groups: dict[str, list[ChangeView]] = {}
+    for change in changes.changes:
+        groups.setdefault(change.where, []).append(
+            ChangeView(
+                describe(change),
+                pico_lines(change),
+                show_words(change.words, "markdown") if change.words else "",
+            )
+        )
+    return list(groups.items())
