@@ -14,6 +14,8 @@ of that state agree on every fact. Rules, in short:
   one whose dated facts all lie after the day is left out;
 - the position is left out when it was published (or took effect) after the day;
 - dated values of a rule that start after the day are left out;
+- the dossier's `status` is not dated: it stays the current one (a concept dossier may hold
+  placeholders, whatever the day);
 - a retraction notice dated after the day does not flag a reference (`flags_as_of`).
 
 Prose (Markdown) is as it stands now; a released version keeps its own prose
@@ -293,6 +295,7 @@ class _AsOf:
         )
         if versions is not None:
             update["versions"] = versions
+                )
         if not self.on(model.updated):
             known = (d for d in _dates(model.model_copy(update=update)) if self.on(d))
             update["updated"] = _latest(known) or model.updated
