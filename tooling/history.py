@@ -295,7 +295,6 @@ class _AsOf:
         )
         if versions is not None:
             update["versions"] = versions
-                )
         if not self.on(model.updated):
             known = (d for d in _dates(model.model_copy(update=update)) if self.on(d))
             update["updated"] = _latest(known) or model.updated
