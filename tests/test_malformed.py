@@ -125,6 +125,7 @@ RW_JANSEN_FOUND = (  # what `dossier retractions update` wrote when it found tha
 
 RETRACT_BOTH = (flag("10.5555/fictief.2020.001"), flag("10.5555/fictief.2019.002"))
 
+
 def versions(*entries: str) -> Edit:
     """Append a `versions:` list; each entry is 'id date status documents [extra lines]'."""
     text = "versions:\n"
@@ -133,7 +134,6 @@ def versions(*entries: str) -> Edit:
         text += f"  - id: {ident}\n    date: {date}\n    status: {status}\n"
         text += f"    documents: {documents}\n" + "".join(f"    {x}\n" for x in extra)
     return append(Y, text)
-
 
 
 @dataclass(frozen=True)
@@ -830,6 +830,7 @@ CASES: list[Case] = [
         "coverage-order",
         at="status: insured",
         message="starts 2022-01-01, before the previous period ends (2022-06-01)",
+        also=("addendum-unmentioned",),  # the conditional period now ends in its period
     ),
     Case(
         "coverage-ends-before-start",
@@ -875,6 +876,16 @@ CASES: list[Case] = [
         exit=0,
         severity="warning",
         message="rests on conclusion 'testpijn-2021', which no longer stands",
+    ),
+    Case(
+        "addendum-leaves-a-coverage-change-unmentioned",
+        (sub(Y, "start: 2022-01-01\n        conditions", "start: 2022-06-01\n        conditions"),),
+        "addendum-unmentioned",
+        at="id: addendum-2023",
+        exit=0,
+        severity="warning",
+        message="does not mention a change of its period: Testpijn: Vergoeding vastgelegd: "
+        "vergoed met ingang van 1 juni 2022.",
     ),
     # --- dates -----------------------------------------------------------------------------------
     Case(
@@ -1191,6 +1202,7 @@ CASES: list[Case] = [
         "since-order",
         at="2022-06-01",
         message="after its conclusion 'testpijn-2021' (2021-11-30)",
+        also=("addendum-unmentioned",),  # the indication entered in the addendum's period
     ),
     Case(
         "as-of-before-the-dossier",

@@ -501,6 +501,13 @@ CONCEPT = (Y, "status: definitive\nupdated:", "status: concept\nupdated:")
 
 HINT_CASES = [
     HintCase(
+        "addendum-unmentioned: name the indication in the addendum",
+        "addendum-unmentioned",
+        ((Y, "start: 2022-01-01\n        conditions", "start: 2022-06\n        conditions"),),
+        "name it in the addendum's summary or details ('Testpijn', 'TP', 'testpijn')",
+        ((Y, "summary: Tabel 2 verbeterd.", "summary: Tabel 2 verbeterd; TP vergoed sinds juni."),),
+    ),
+    HintCase(
         "unknown-reference: add the entry",
         "unknown-reference",
         ((Y, "evidence: [bakker2018]", "evidence: [bakker2081]"),),

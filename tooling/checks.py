@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from tooling import decision_checks, history_checks, versions
+from tooling import decision_checks, draft, history_checks, versions
 from tooling.diagnostics import Finding, Location, Severity
 from tooling.facts import (
     conclusion_index,
@@ -775,6 +775,32 @@ check(
     "An indication enters the dossier (since) no later than its conclusions and coverage, and "
     "a subgroup not before its indication: `--as-of` would otherwise hide facts already there.",
 )(_history_rule("since-order", history_checks.since_order))
+
+
+# -- what an addendum says changed (tooling/draft.py, docs/history.md) -----------------------
+
+
+@check(
+    "addendum-unmentioned",
+    Severity.WARNING,
+    "An addendum names every structural change of its period (since the previous addendum, "
+    "version or the position's date): an indication, coverage, conclusion, condition, "
+    "transitional arrangement or superseded position it leaves out changed without notice. "
+    "`dossier draft addendum` lists them.",
+)
+def check_addendum_unmentioned(d: LoadedDossier, m: Dossier) -> Iterator[Finding]:
+    for u in draft.unmentioned(m):
+        names = ", ".join(f"'{t}'" for t in u.change.terms[:3])
+        yield _finding(
+            "addendum-unmentioned",
+            f"addendum '{u.addendum.id}' ({u.addendum.date}) does not mention a change of its "
+            f"period: {u.change.where}: {draft.describe(u.change)}"
+            + (f" (and {u.more} more change(s) of it)" if u.more else ""),
+            d.locate(("position", "addenda", u.index)),
+            hint=f"name it in the addendum's summary or details ({names}); `dossier draft "
+            f"addendum {d.slug} --from {u.start.earliest()} --to {u.addendum.date.earliest()}` "
+            "lists every change of the period",
+        )
 
 
 # -- decision tables, their cases and rule values (tooling/decision_checks.py) ----------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from tooling.dates import PartialDate
@@ -463,38 +463,32 @@ def _conclusions(at: _At, a: Indication, b: Indication) -> Iterator[Change]:
     after = {c.id: c for c in b.conclusions}
     for ident in [*after, *(i for i in before if i not in after)]:
         old, new = before.get(ident), after.get(ident)
-        sub = f"conclusions/{ident}"
+        here = replace(at, path=f"{at.path}/conclusions/{ident}", subject=ident)
         if new is None:
             assert old is not None
-            yield at(
-                "conclusion_removed", old.verdict, None, "verdict", old.date, _basics(old), sub=sub
-            )
+            yield here("conclusion_removed", old.verdict, None, "verdict", old.date, _basics(old))
             continue
         if old is None:
-            yield at(
-                "conclusion_added", None, new.verdict, "verdict", new.date, _basics(new), sub=sub
-            )
+            yield here("conclusion_added", None, new.verdict, "verdict", new.date, _basics(new))
             old = new.model_copy(update={"revision": None, "reviews": []})  # the rest is new
-        yield from _conclusion(at, sub, old, new)
+        yield from _conclusion(here, old, new)
 
 
 def _basics(conclusion: Conclusion) -> list[tuple[str, str]]:
     return [("conclusion_date", str(conclusion.date)), ("verdict", conclusion.verdict)]
 
 
-def _conclusion(at: _At, sub: str, a: Conclusion, b: Conclusion) -> Iterator[Change]:
+def _conclusion(at: _At, a: Conclusion, b: Conclusion) -> Iterator[Change]:
     base = _basics(b)
     if a.verdict != b.verdict:
-        yield at(
-            "verdict_changed", a.verdict, b.verdict, "verdict", b.date, base, sub=f"{sub}/verdict"
-        )
+        yield at("verdict_changed", a.verdict, b.verdict, "verdict", b.date, base, sub="verdict")
     if a.revision != b.revision:
         revision, earlier = b.revision, a.revision
         if revision is None:
             assert earlier is not None
             yield at(
                 "revision_removed", earlier.kind, None, "revision", earlier.date, base,
-                sub=f"{sub}/revision",
+                sub="revision",
             )  # fmt: skip
         else:
             details = [*base, ("reason", " ".join(revision.reason.split()))]
@@ -503,20 +497,20 @@ def _conclusion(at: _At, sub: str, a: Conclusion, b: Conclusion) -> Iterator[Cha
             details += [("replaced_by", revision.replaced_by)] if revision.replaced_by else []
             yield at(
                 "conclusion_revised", earlier.kind if earlier else None, revision.kind,
-                "revision", revision.decided or revision.date, details, sub=f"{sub}/revision",
+                "revision", revision.decided or revision.date, details, sub="revision",
             )  # fmt: skip
     known = {(r.date, tuple(r.references)) for r in a.reviews}
     for review in b.reviews:
         if (review.date, tuple(review.references)) not in known:
             details = [*base, ("reason", " ".join(review.reason.split()))]
             details.append(("references", ", ".join(review.references)))
-            yield at("review_added", date=review.date, details=details, sub=f"{sub}/reviews")
+            yield at("review_added", date=review.date, details=details, sub="reviews")
     if a.evidence != b.evidence:
         added = ", ".join(k for k in b.evidence if k not in a.evidence)
         removed = ", ".join(k for k in a.evidence if k not in b.evidence)
         details = [*base, ("added", added), ("removed", removed)]
-        yield at("evidence_changed", details=details, sub=f"{sub}/evidence")
-    yield from at.text(f"{sub}/rationale", a.rationale, b.rationale, "rationale")
+        yield at("evidence_changed", details=details, sub="evidence")
+    yield from at.text("rationale", a.rationale, b.rationale, "rationale")
 
 
 _PERIOD_FIELDS = ("conditions", "study", "centres", "agreed_until", "basis")

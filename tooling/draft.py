@@ -246,6 +246,7 @@ class Unmentioned:
     addendum: Addendum
     start: PartialDate  # the period runs from the end of this day to the addendum's date
     change: Change
+    more: int = 0  # further unmentioned changes of the same thing (an indication's parts)
 
 
 def unmentioned(model: Dossier) -> Iterator[Unmentioned]:
@@ -255,7 +256,8 @@ def unmentioned(model: Dossier) -> Iterator[Unmentioned]:
     position's effective date (the latest of them before it) to the addendum's own date. A
     change is mentioned when the addendum's summary, location or details name what it is
     about: the indication's name, abbreviation or id, the condition's id or text, the
-    superseded position's id, 'overgangsregeling' (`Change.terms`, any case).
+    superseded position's id, 'overgangsregeling' (`Change.terms`, any case). The changes
+    under one indication (a new subgroup, its conclusion and coverage) are one finding.
     """
     position = model.position
     if position is None or not position.addenda:
@@ -269,6 +271,16 @@ def unmentioned(model: Dossier) -> Iterator[Unmentioned]:
         start = max(earlier, key=lambda d: d.earliest())
         old, new = as_of(model, start.earliest()), as_of(model, end)
         text = " ".join((addendum.summary, addendum.location or "", addendum.details))
+        missed: dict[tuple[str, ...], list[Change]] = {}
         for change in diff(old, new, str(start), str(addendum.date)).structural:
             if not change.mentioned_in(text):
-                yield Unmentioned(index, addendum, start, change)
+                missed.setdefault(_about(change), []).append(change)
+        for changes in missed.values():
+            yield Unmentioned(index, addendum, start, changes[0], len(changes) - 1)
+
+
+def _about(change: Change) -> tuple[str, ...]:
+    """What a change is about, for one finding per thing: its top-level indication, or else
+    the words that name it."""
+    parts = change.path.split("/")
+    return tuple(parts[:2]) if parts[0] == "indications" else change.terms
