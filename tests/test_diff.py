@@ -67,7 +67,7 @@ def test_imsr_json_validates_against_the_published_schema(run_cli: RunCli, tmp_p
     assert code == 0, err
     data = json.loads(out)
     jsonschema.validate(data, SCHEMA)
-    assert data["from"] == {"label": "2022-12-31", "date": "2022-12-31"}
+    assert data["from"] == {"label": "2022-12-31", "date": "2022-12-31", "given": None}
     kinds = {(c["kind"], c["subject"]) for c in data["changes"]}
     assert ("conclusion_revised", "imsr-2022") in kinds
     assert ("subgroup_added", "last-resort") in kinds
@@ -98,8 +98,8 @@ def test_the_schema_rejects_what_it_does_not_describe() -> None:
     document = {
         "dossier": "x",
         "title": "X",
-        "from": {"label": "2022-12-31", "date": "2022-12-31"},
-        "to": {"label": "2025-06-01", "date": "2025-06-01"},
+        "from": {"label": "2022-12-31", "date": "2022-12-31", "given": None},
+        "to": {"label": "v2025", "date": "2025-01-01", "given": "2025"},
         "changes": [change],
     }
     jsonschema.validate(document, SCHEMA)
@@ -274,7 +274,7 @@ def test_a_version_id_reads_the_released_archive(
     assert code == 0, err
     data = json.loads(out)
     jsonschema.validate(data, SCHEMA)
-    assert data["from"] == {"label": "v2022", "date": "2022-01-01"}
+    assert data["from"] == {"label": "v2022", "date": "2022-01-01", "given": "2022-01-01"}
     by_kind = {c["kind"]: c for c in data["changes"] if c["subject"] in ("dossier", "position")}
     assert by_kind["dossier_changed"]["old"] == "Fictieve nervusstimulatie (zoals vastgelegd)"
     words = by_kind["text_changed"]["words"]

@@ -27,6 +27,7 @@ from tooling.config import Config
 from tooling.diagnostics import DossierError, Location, Severity
 
 if TYPE_CHECKING:  # the models load only when the verb runs: `dossier check` starts lean
+    from tooling.dates import PartialDate
     from tooling.diff import Changes
     from tooling.load import LoadedDossier
     from tooling.retractions import RetractionDatabase
@@ -122,6 +123,7 @@ class _Side:
     day: dt.date
     loaded: LoadedDossier
     texts: dict[str, str]
+    given: PartialDate | None = None  # a version's own date, as the dossier gives it
 
 
 def _changes(slug: str, old: _Side, new: _Side) -> Changes:
@@ -134,8 +136,8 @@ def _changes(slug: str, old: _Side, new: _Side) -> Changes:
         old.label,
         new.label,
         slug=slug,
-        old_date=old.day,
-        new_date=new.day,
+        old_date=old.given or old.day,
+        new_date=new.given or new.day,
         old_flags=old.loaded.flags,
         new_flags=new.loaded.flags,
         old_texts=old.texts,
@@ -186,7 +188,7 @@ def _resolve(
         source = current
         if (folder / "dossier.yaml").is_file():
             source = _load(config, folder, db, f"released version '{version.id}'")
-        return _side(text, day, source)
+        return _side(text, day, source, version.date)
     try:
         day = parse_day(text)
     except ValueError as exc:
@@ -203,8 +205,10 @@ def _resolve(
     return _side(day.isoformat(), day, current)
 
 
-def _side(label: str, day: dt.date, source: LoadedDossier) -> _Side:
+def _side(
+    label: str, day: dt.date, source: LoadedDossier, given: PartialDate | None = None
+) -> _Side:
     from tooling.history import at
 
     texts = {name: prose.text for name, prose in source.prose.items()}
-    return _Side(label, day, at(source, day), texts)
+    return _Side(label, day, at(source, day), texts, given)

@@ -113,10 +113,12 @@ class Change:
 
 @dataclass(frozen=True)
 class State:
-    """One side of a comparison: its label (a date or a version id) and its date."""
+    """One side of a comparison: its label (a day or a version id), the day the dossier is
+    taken as it stood at the end of, and a version's own date as the dossier gives it."""
 
     label: str
     date: dt.date | None
+    given: PartialDate | None = None
 
 
 @dataclass(frozen=True)
@@ -144,8 +146,8 @@ def diff(
     new_label: str,
     *,
     slug: str = "",
-    old_date: dt.date | None = None,
-    new_date: dt.date | None = None,
+    old_date: dt.date | PartialDate | None = None,
+    new_date: dt.date | PartialDate | None = None,
     old_flags: Mapping[str, Notice] | None = None,
     new_flags: Mapping[str, Notice] | None = None,
     old_texts: Mapping[str, str] | None = None,
@@ -159,8 +161,8 @@ def diff(
         old_label: How the earlier state is named (a date or a version id).
         new_label: How the later state is named.
         slug: The dossier's folder name.
-        old_date: The date of the earlier state, when it has one.
-        new_date: The date of the later state.
+        old_date: The day of the earlier state, or a version's date (from its first day).
+        new_date: The same for the later state.
         old_flags: Retraction notices in force for the references then (key -> notice).
         new_flags: The same for the later state; references newly flagged are changes.
         old_texts: The Markdown files of the earlier state (body_file -> text).
@@ -176,8 +178,14 @@ def diff(
         *_files(old_texts or {}, new_texts or {}, old, new),
     ]
     return Changes(
-        slug, new.title, State(old_label, old_date), State(new_label, new_date), tuple(found)
+        slug, new.title, _state(old_label, old_date), _state(new_label, new_date), tuple(found)
     )
+
+
+def _state(label: str, date: dt.date | PartialDate | None) -> State:
+    if isinstance(date, PartialDate):
+        return State(label, date.earliest(), date)
+    return State(label, date)
 
 
 def word_diff(old: str, new: str) -> tuple[Words, ...]:
@@ -263,8 +271,8 @@ def _position(old: Position | None, new: Position | None) -> Iterator[Change]:
     at = _At("position", "position", message("change.where.position"), (new.title,))
     if old is None:
         yield at("position_added", None, new.status, "status", new.date, [("title", new.title)])
-        old = Position.model_validate(  # its parts are new
-            {"title": new.title, "status": new.status, "date": new.date}
+        old = Position.model_validate(  # its parts are new; its text comes with it
+            {"title": new.title, "status": new.status, "date": new.date, "summary": new.summary}
         )
     for name in ("title", "status", "date", "published", "consultation_until"):
         before, after = getattr(old, name), getattr(new, name)

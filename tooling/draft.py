@@ -31,7 +31,11 @@ def changes_json(changes: Changes) -> dict[str, Any]:
     """The changes as JSON (schema/diff.schema.json), each with its Dutch sentence."""
 
     def side(state: State) -> dict[str, Any]:
-        return {"label": state.label, "date": state.date.isoformat() if state.date else None}
+        return {
+            "label": state.label,
+            "date": state.date.isoformat() if state.date else None,
+            "given": str(state.given) if state.given else None,
+        }
 
     return {
         "dossier": changes.slug,
@@ -181,6 +185,8 @@ def dutch(changes: Changes) -> str:
 
 
 def _side(state: State) -> str:
+    if state.given is not None:
+        return f"{state.label} ({format_partial_date(state.given)})"
     if state.date is None:
         return state.label
     day = format_partial_date(state.date)
