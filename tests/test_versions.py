@@ -44,6 +44,7 @@ def build(project: Path, out: Path) -> Path:
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The example project with three released versions of the neuromodulation dossier."""
     root = copy_project(tmp_path_factory.mktemp("versions") / "project")
+    shutil.rmtree(root / "dossiers" / SLUG / "versies", ignore_errors=True)  # released anew
     yaml_file = root / "dossiers" / SLUG / "dossier.yaml"
     text = yaml_file.read_text(encoding="utf-8")
     yaml_file.write_text(text.rstrip("\n") + "\n" + CONSULTATION, encoding="utf-8")

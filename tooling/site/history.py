@@ -138,8 +138,14 @@ def has_history(model: Dossier) -> bool:
     return bool(model.versions) or bool(model.position and model.position.supersedes)
 
 
-def history_view(rendered: RenderedDossier, language: str) -> HistoryView:
-    """The history of one rendered dossier, its released versions read from their archives."""
+def history_view(
+    rendered: RenderedDossier, language: str, downloads: Callable[[str], bool] | None = None
+) -> HistoryView:
+    """The history of one rendered dossier, its released versions read from their archives.
+
+    ``downloads`` tells which PDF/DOCX files the site has (default: all; `mkdocs serve` has
+    only those a previous build left), as for `tooling.site.views`.
+    """
     model, slug = rendered.model, rendered.slug
     archives = load_archives(rendered.loaded.directory, model.versions)
     current = current_version(model.versions)
@@ -153,7 +159,9 @@ def history_view(rendered: RenderedDossier, language: str) -> HistoryView:
             VersionView(
                 version=version,
                 page=version_page(slug, version.id) if archive else None,
-                documents=tuple(_documents(slug, version, archive, language)) if archive else (),
+                documents=tuple(_documents(slug, version, archive, language, downloads))
+                if archive
+                else (),
                 current=version is current,
                 superseded=index < current_index,
                 changes_page=version_changes_page(slug, version.id)
@@ -193,7 +201,11 @@ def history_view(rendered: RenderedDossier, language: str) -> HistoryView:
 
 
 def _documents(
-    slug: str, version: Version, archive: Archive, language: str
+    slug: str,
+    version: Version,
+    archive: Archive,
+    language: str,
+    downloads: Callable[[str], bool] | None,
 ) -> Iterator[ArchivedDocumentView]:
     for doc in archive.manifest.documents:
         md = archive.document_file(doc.id, "md")
@@ -201,8 +213,9 @@ def _documents(
             continue
 
         def download(extension: str, ident: str = doc.id) -> str | None:
-            found = archive.document_file(ident, extension)
-            return version_document(slug, version.id, ident, extension) if found else None
+            path = version_document(slug, version.id, ident, extension)
+            found = archive.document_file(ident, extension) is not None
+            return path if found and (downloads is None or downloads(path)) else None
 
         yield ArchivedDocumentView(
             id=doc.id,
@@ -218,7 +231,10 @@ def _documents(
 
 
 def history_pages(
-    dossiers: Sequence[RenderedDossier], render: Render, language: str
+    dossiers: Sequence[RenderedDossier],
+    render: Render,
+    language: str,
+    downloads: Callable[[str], bool] | None = None,
 ) -> dict[str, str]:
     """The versions page of each dossier with a history, and each released version's pages:
     its page, its documents and what changed since the released version before it."""
@@ -226,7 +242,7 @@ def history_pages(
     for rendered in dossiers:
         if not has_history(rendered.model):
             continue
-        view = history_view(rendered, language)
+        view = history_view(rendered, language, downloads)
         pages[view.page] = render(view.page, "versions.md.j2", history=view)
         for item in view.released:
             assert item.page is not None

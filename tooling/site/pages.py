@@ -125,7 +125,9 @@ def generate_pages(
     from tooling.site.decisions import decision_pages  # decision tables and their JSON
 
     pages.update(decision_pages(dossiers, render, language))
-    pages.update(history_pages(dossiers, render, language))  # versions, superseded positions
+    pages.update(
+        history_pages(dossiers, render, language, downloads)
+    )  # versions, superseded positions
     for item in failing:
         if item.page is not None:
             pages[item.page] = render(item.page, "failing.md.j2", item=item)
