@@ -497,8 +497,6 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "change.draft_notice": "Dit is een concept, opgesteld uit de wijzigingen in het dossier "
         "van {old} tot en met {new}. Pas de tekst aan en leg het addendum vast in dossier.yaml "
         "(position.addenda).",
-        "change.draft_where": "Waar",
-        "change.draft_since": "Sinds",
         "change.draft_text_edits": "Tekstwijzigingen",
         "change.regarding": "Betreft: {subject}.",
         "change.draft_no_position": "Dit dossier heeft (nog) geen standpunt.",
