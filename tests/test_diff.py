@@ -14,7 +14,7 @@ from conftest import REPO, BaseDossier, RunCli, copy_project
 
 from tooling.config import load_config
 from tooling.diff import STRUCTURAL, Words, diff, word_diff
-from tooling.draft import describe, show_words, unmentioned
+from tooling.draft import changes_json, describe, show_words, unmentioned
 from tooling.i18n import MESSAGES
 from tooling.load import load_dossier
 from tooling.pipeline import check
@@ -307,3 +307,72 @@ def test_identical_states_have_no_changes() -> None:
     assert [describe(c) for c in changed.changes] == [
         "Status van het dossier gewijzigd van concept naar definitief."
     ]
+
+
+def test_every_kind_of_change_is_found_and_worded() -> None:
+    """One edit of each kind in the base dossier, both ways: found, and one Dutch sentence each."""
+    from tooling.model import Dossier
+
+    data = yaml.safe_load((REPO / "tests/fixtures/base/dossier.yaml").read_text(encoding="utf-8"))
+    old = Dossier.model_validate(data)
+    position = data["position"]
+    position["status"] = "concept"
+    position["conditions"][0]["text"] = "De patiënt is 21 jaar of ouder."
+    position["conditions"].pop(1)
+    position["conditions"].append({"id": "verwijzing", "text": "Er is een verwijzing."})
+    position["transitional_arrangement"] = {
+        "summary": "Wie al behandeld wordt, houdt het.",
+        "applies_to": "Patiënten in behandeling.",
+    }
+    position["supersedes"].append({"id": "standpunt-2016", "date": "2016"})
+    position["addenda"].append({"id": "addendum-2024", "date": "2024-07-01", "summary": "Tabel 3."})
+    testpijn = data["indications"][0]
+    testpijn["qualifier"] = "met uitstraling"
+    testpijn["pico"]["comparator"] = "Geen behandeling"
+    conclusion = testpijn["conclusions"][0]
+    conclusion["verdict"] = "insufficient_evidence"
+    conclusion["evidence"] = ["jansen2020"]
+    conclusion["revision"] = {
+        "kind": "under_reassessment",
+        "date": "2024-07-01",
+        "reason": "Nieuwe studies.",
+    }
+    conclusion["reviews"] = [
+        {"date": "2024-07-02", "reason": "Staat nog.", "references": ["devries2019"]}
+    ]
+    conclusion["rationale"] = "Twee verzonnen studies, herzien."
+    coverage = testpijn["coverage"]
+    coverage[0]["centres"] = {"count": 4}
+    coverage[1]["end"] = "2024-07-01"
+    coverage.append({"status": "not_insured", "start": "2024-07-01"})
+    testpijn["subgroups"] = []
+    data["indications"].append(
+        {
+            "id": "nieuwe-pijn",
+            "name": "Nieuwe pijn",
+            "pico": {"population": "P", "intervention": "I", "comparator": "C"},
+        }
+    )
+    data["letters"][0]["id"] = "brief-2024-07"
+    new = Dossier.model_validate(data)
+    forward = diff(old, new, "oud", "nieuw")
+    backward = diff(new, old, "nieuw", "oud")
+    kinds = {c.kind for c in forward.changes} | {c.kind for c in backward.changes}
+    assert kinds >= {
+        "position_changed", "condition_added", "condition_removed", "condition_changed",
+        "transitional_added", "transitional_removed", "superseded_added", "superseded_removed",
+        "addendum_added", "addendum_removed", "indication_changed", "pico_changed",
+        "verdict_changed", "conclusion_revised", "revision_removed", "review_added",
+        "evidence_changed", "coverage_changed", "coverage_details_changed", "subgroup_removed",
+        "subgroup_added", "indication_added", "indication_removed", "letter_added",
+        "letter_removed", "text_changed", "coverage_end_changed",
+    }  # fmt: skip
+    for change in (*forward.changes, *backward.changes):
+        sentence = describe(change)
+        assert sentence and "{" not in sentence and "None" not in sentence, (change, sentence)
+    jsonschema.validate(changes_json(forward), SCHEMA)
+    jsonschema.validate(changes_json(backward), SCHEMA)
+    coverage_change = next(c for c in forward.changes if c.kind == "coverage_changed")
+    assert describe(coverage_change) == (
+        "Vergoeding gewijzigd van vergoed naar niet vergoed met ingang van 1 juli 2024."
+    )
