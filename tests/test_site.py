@@ -265,8 +265,7 @@ def test_a_concept_is_marked_on_every_page_of_it(pages: dict[str, str]) -> None:
     own = {
         path: text
         for path, text in pages.items()
-        if path.startswith(f"{IMSR}/")
-        and not path.startswith(f"{IMSR}/versies/")
+        if (path.startswith(f"{IMSR}/") and not path.startswith(f"{IMSR}/versies/"))
         or path == f"{IMSR}/versies/index.md"
     }
     assert own

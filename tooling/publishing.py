@@ -20,8 +20,8 @@ from tooling.config import Config
 from tooling.documents import Document
 from tooling.engines import mkdocs as engine
 from tooling.output import check_output_target, staged_directory, write_file
-from tooling.site.paths import DOCUMENTS
 from tooling.site.chrome import SiteChrome
+from tooling.site.paths import DOCUMENTS
 
 ASSETS = Path("site") / "assets"  # below the templates folder: copied into the docs folder as is
 Progress = Callable[[str], None]
