@@ -1047,3 +1047,129 @@ def test_progress_goes_to_stderr(
     assert f"dossier: fetching {server.url('/rw.csv')}\n" in err
     assert f"[{'#' * 30}] {size} of {size}\n" in err
     assert len(err.splitlines()) <= 8  # not a terminal: a line per quarter, no redrawing
+
+
+# --- the index committed beside a large snapshot ------------------------------------------------
+
+
+@pytest.fixture
+def small_is_large(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Treat the fixture snapshots (a few hundred bytes) as real-size ones."""
+    import tooling.retraction_store
+    import tooling.retraction_update
+
+    monkeypatch.setattr(tooling.retraction_store, "CACHE_MIN_BYTES", 1)
+    monkeypatch.setattr(tooling.retraction_update, "CACHE_MIN_BYTES", 1)
+
+
+INDEX = "data/retraction-watch-2026-11-30.index.json.gz"
+
+
+def test_a_fresh_clone_reads_the_index_instead_of_the_csv(
+    make_project: MakeProject,
+    run_cli: RunCli,
+    small_is_large: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import shutil
+
+    import tooling.retraction_store
+
+    root = make_project(project_files())
+    source = root / "download.csv.gz"
+    source.write_bytes(gzip.compress(NEW_CSV))
+    assert update(run_cli, root, str(source))[0] == 1
+    index = root / INDEX
+    assert index.is_file()
+    data = json.loads(gzip.decompress(index.read_bytes()))
+    assert data["sha256"] == hashlib.sha256(NEW_CSV).hexdigest()
+    assert [r[4] for r in data["records"][JANSEN]] == ["9001"]
+    _, expected, _ = run_cli(["check"], cwd=root)
+
+    shutil.rmtree(root / ".dossier-cache")  # as a fresh clone: no cache
+
+    def no_parsing(*args: object) -> object:
+        raise AssertionError("the CSV was parsed although its index is there")
+
+    monkeypatch.setattr(tooling.retraction_store, "parse_csv", no_parsing)
+    code, out, err = run_cli(["check"], cwd=root)
+    assert (code, out) == (1, expected), err
+    # ... and the check left the cache for the next run
+    assert list((root / ".dossier-cache" / "retractions").iterdir())
+
+
+def test_the_index_is_the_same_bytes_every_time(
+    make_project: MakeProject, run_cli: RunCli, small_is_large: None
+) -> None:
+    made = []
+    for _ in range(2):
+        root = make_project(project_files())
+        source = root / "download.csv.gz"
+        source.write_bytes(gzip.compress(NEW_CSV, mtime=0))
+        update(run_cli, root, str(source))
+        made.append((root / INDEX).read_bytes())
+    assert made[0] == made[1]
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (lambda raw: raw[: len(raw) // 2], "damaged retraction index: the gzip file is truncated"),
+        (lambda raw: gzip.compress(b'{"format": "something else"}'), "not an index of this"),
+        (
+            lambda raw: gzip.compress(
+                json.dumps(
+                    {**json.loads(gzip.decompress(raw)), "records": {"10.5555/x": [["a"]]}}
+                ).encode()
+            ),
+            "the records of '10.5555/x' are not five texts each",
+        ),
+        (
+            lambda raw: gzip.compress(
+                json.dumps({**json.loads(gzip.decompress(raw)), "stored_sha256": "0" * 64}).encode()
+            ),
+            "made from another snapshot",
+        ),
+    ],
+)
+def test_a_damaged_or_foreign_index_is_an_error_naming_it(
+    make_project: MakeProject,
+    run_cli: RunCli,
+    small_is_large: None,
+    damage: object,
+    says: str,
+) -> None:
+    import shutil
+
+    root = make_project(project_files())
+    source = root / "download.csv.gz"
+    source.write_bytes(gzip.compress(NEW_CSV))
+    update(run_cli, root, str(source))
+    shutil.rmtree(root / ".dossier-cache")
+    index = root / INDEX
+    index.write_bytes(damage(index.read_bytes()))  # type: ignore[operator]
+    code, _, err = run_cli(["check"], cwd=root)
+    assert code == 2
+    assert f"{INDEX}: error: " in err
+    assert says in err
+    assert "Traceback" not in err
+
+
+def test_the_next_update_replaces_the_previous_index(
+    make_project: MakeProject, run_cli: RunCli, small_is_large: None
+) -> None:
+    root = make_project(project_files())
+    source = root / "download.csv.gz"
+    source.write_bytes(gzip.compress(NEW_CSV))
+    update(run_cli, root, str(source))
+    assert (root / INDEX).is_file()
+    source.write_bytes(
+        gzip.compress(live_csv([UNRELATED, JANSEN_RETRACTED, rw_row("9002", BAKKER, "Correction")]))
+    )
+    code, _, err = run_cli(
+        ["retractions", "update", "--from", str(source), "--date", "2026-12-07", "--quiet"],
+        cwd=root,
+    )
+    assert code in (0, 1), err
+    names = sorted(p.name for p in (root / "data").iterdir() if "index" in p.name)
+    assert names == ["retraction-watch-2026-12-07.index.json.gz"]

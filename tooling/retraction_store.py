@@ -43,6 +43,7 @@ from tooling.diagnostics import DossierError, Finding, Location, Severity
 from tooling.i18n import message
 from tooling.retractions import (
     EXAMPLE_PREFIX,
+    MAX_SNAPSHOT_BYTES,
     Nature,
     Notice,
     ParsedCsv,
@@ -59,10 +60,13 @@ __all__ = [
     "CACHE_MIN_BYTES",
     "DEFAULT_LEDGER",
     "DEFAULT_LOOKUP",
+    "INDEX_SUFFIX",
     "STALE_CODE",
     "FoundNotice",
     "LookupCache",
     "LookupEntry",
+    "index_bytes",
+    "index_path",
     "load_parsed",
     "open_database",
     "read_ledger",
@@ -120,21 +124,141 @@ def _write_cache(path: Path, parsed: ParsedCsv) -> None:
 
 
 def load_parsed(path: Path, display: str, cache_dir: Path | None) -> ParsedCsv:
-    """The snapshot at ``path`` parsed, from the cache when an earlier run left it there.
+    """The snapshot at ``path`` parsed: from the cache an earlier run left, else from the
+    index committed beside it (`index_path`), else from the CSV itself.
 
     Raises:
-        DossierError: As `tooling.retractions.parse_csv` and `read_raw`.
+        DossierError: As `tooling.retractions.parse_csv` and `read_raw`; an index beside the
+            snapshot that is damaged or was made from another file.
     """
     raw = read_raw(path, display)
-    cache = _cache_file(cache_dir, raw) if cache_dir and len(raw) >= CACHE_MIN_BYTES else None
+    large = len(raw) >= CACHE_MIN_BYTES
+    cache = _cache_file(cache_dir, raw) if cache_dir and large else None
     if cache is not None:
         cached = _read_cache(cache)
         if cached is not None:
             return cached
-    parsed = parse_csv(decompress(raw, display), display)
+    index = index_path(path)
+    index_display = str(Path(display).with_name(index.name))
+    parsed = _read_index(index, index_display, raw) if large else None
+    if parsed is None:
+        parsed = parse_csv(decompress(raw, display), display)
     if cache is not None:
         _write_cache(cache, parsed)
     return parsed
+
+
+# -- the committed index ---------------------------------------------------------------------
+#
+# A fresh clone has no cache: its first check would parse the whole snapshot (about two
+# seconds at real size). `dossier retractions update` therefore also writes, beside the
+# snapshot, what parsing it found (the records by DOI and the file's facts) as gzipped JSON,
+# to be committed with it: JSON, so that a file from someone else's commit is data only,
+# checked field by field, and tied to the snapshot by the SHA-256 of the stored bytes.
+
+INDEX_SUFFIX = ".index.json.gz"
+_INDEX_FORMAT = "dossier retraction index 1"
+_INDEX_FIELDS = {
+    "format": str,
+    "stored_sha256": str,
+    "sha256": str,
+    "rows": int,
+    "example": bool,
+    "encoding": str,
+    "replaced_lines": list,
+    "replaced": int,
+    "trailing_comma": bool,
+    "records": dict,
+}
+
+
+def index_path(snapshot: Path) -> Path:
+    """Where the index of ``snapshot`` lives: beside it, ``<stem>.index.json.gz``."""
+    name = snapshot.name
+    for suffix in (".csv.gz", ".csv"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return snapshot.with_name(name + INDEX_SUFFIX)
+
+
+def index_bytes(stored: bytes, parsed: ParsedCsv) -> bytes:
+    """The index of the snapshot whose stored bytes are ``stored`` (the same bytes every run)."""
+    import gzip
+
+    payload = {
+        "format": _INDEX_FORMAT,
+        "stored_sha256": hashlib.sha256(stored).hexdigest(),
+        "sha256": parsed.sha256,
+        "rows": parsed.rows,
+        "example": parsed.example,
+        "encoding": parsed.encoding,
+        "replaced_lines": list(parsed.replaced_lines),
+        "replaced": parsed.replaced,
+        "trailing_comma": parsed.trailing_comma,
+        "records": parsed.records,
+    }
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return gzip.compress(text.encode("utf-8"), mtime=0)
+
+
+def _read_index(path: Path, display: str, stored: bytes) -> ParsedCsv | None:
+    """The parsed snapshot from its index, or None when there is none.
+
+    Raises:
+        DossierError: The index is damaged, not an index, or made from other bytes than
+            the snapshot's: the check cannot tell which of the two is right.
+    """
+    try:
+        if path.stat().st_size > MAX_SNAPSHOT_BYTES:
+            raise DossierError(
+                f"the retraction index is larger than {MAX_SNAPSHOT_BYTES:,} bytes",
+                Location(display),
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise DossierError(f"cannot read {display}: {exc.strerror}", Location(display)) from None
+    hint = (
+        "it is the index `dossier retractions update` writes beside the snapshot; run the "
+        "update again (`--from` the snapshot), or delete it and the check reads the snapshot"
+    )
+    try:
+        data = json.loads(decompress(raw, display))
+        if not isinstance(data, dict) or data.get("format") != _INDEX_FORMAT:
+            raise ValueError("not an index of this toolkit")
+        for key, kind in _INDEX_FIELDS.items():
+            if not isinstance(data.get(key), kind):
+                raise ValueError(f"'{key}' is missing or not a {kind.__name__}")
+        records = data["records"]
+        for doi, rows in records.items():
+            if not isinstance(rows, list) or not all(
+                isinstance(row, list) and len(row) == 5 and all(isinstance(v, str) for v in row)
+                for row in rows
+            ):
+                raise ValueError(f"the records of {doi!r} are not five texts each")
+            records[doi] = [tuple(row) for row in rows]
+    except (ValueError, UnicodeDecodeError, DossierError) as exc:
+        text = exc.message if isinstance(exc, DossierError) else str(exc)
+        raise DossierError(f"damaged retraction index: {text}", Location(display), hint) from None
+    if data["stored_sha256"] != hashlib.sha256(stored).hexdigest():
+        raise DossierError(
+            "this retraction index was made from another snapshot than the one dossier.toml "
+            "names",
+            Location(display),
+            hint,
+        )
+    return ParsedCsv(
+        records=records,
+        rows=data["rows"],
+        sha256=data["sha256"],
+        example=data["example"],
+        encoding=data["encoding"],
+        replaced_lines=tuple(data["replaced_lines"]),
+        replaced=data["replaced"],
+        trailing_comma=data["trailing_comma"],
+    )
 
 
 def remember_parsed(cache_dir: Path, stored: bytes, parsed: ParsedCsv) -> None:

@@ -42,11 +42,14 @@ from tooling.i18n import join_list, message
 from tooling.load import LoadedDossier, discover, load_dossier
 from tooling.retraction_decisions import Decision, decision, needs_decision
 from tooling.retraction_store import (
+    CACHE_MIN_BYTES,
     DEFAULT_LEDGER,
     DEFAULT_LOOKUP,
     FoundNotice,
     LookupCache,
     LookupEntry,
+    index_bytes,
+    index_path,
     ledger_text,
     lookup_text,
     open_database,
@@ -87,7 +90,9 @@ SHRINK_LIMIT = 0.9
 """A new snapshot with fewer rows than this share of the previous one is refused
 (a download cut off at a row boundary looks like a valid, shorter file) unless forced."""
 
-_MADE_BY_UPDATE = re.compile(r"^retraction-watch-\d{4}-\d{2}-\d{2}(-[0-9a-f]{8})?\.csv(\.gz)?$")
+_MADE_BY_UPDATE = re.compile(
+    r"^retraction-watch-\d{4}-\d{2}-\d{2}(-[0-9a-f]{8})?(\.csv(\.gz)?|\.index\.json\.gz)$"
+)
 
 
 def _none(*_args: object) -> None:
@@ -748,6 +753,8 @@ def update(config: Config, source: Source, options: Options = Options()) -> Repo
     target.parent.mkdir(parents=True, exist_ok=True)
     if not _holds(target, stored_bytes):  # (a killed update may have left it complete)
         write_atomically(target, stored_bytes)
+    if len(stored_bytes) >= CACHE_MIN_BYTES:  # a fresh clone's first check reads this
+        write_atomically(index_path(target), index_bytes(stored_bytes, parsed))
     options.pause("snapshot-written")
     if fresh:
         ledger = config.retraction_ledger or config.root / DEFAULT_LEDGER
@@ -762,7 +769,8 @@ def update(config: Config, source: Source, options: Options = Options()) -> Repo
     # a killed update left behind unnamed in dossier.toml.
     removed = []
     for old_path in sorted(target.parent.iterdir()):
-        if old_path != target and _MADE_BY_UPDATE.match(old_path.name) and old_path.is_file():
+        keep = (target, index_path(target))
+        if old_path not in keep and _MADE_BY_UPDATE.match(old_path.name) and old_path.is_file():
             with contextlib.suppress(OSError):
                 old_path.unlink()
                 removed.append(config.display(old_path))
