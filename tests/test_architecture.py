@@ -173,5 +173,7 @@ def test_the_mkdocs_side_loads_no_models() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert "tooling.mkdocs_plugin" in loaded
-    heavy = [m for m in loaded if m.startswith("pydantic") or m in {"tooling.model", "tooling.load"}]
+    heavy = [
+        m for m in loaded if m.startswith("pydantic") or m in {"tooling.model", "tooling.load"}
+    ]
     assert heavy == []

@@ -244,8 +244,7 @@ def _read_index(path: Path, display: str, stored: bytes) -> ParsedCsv | None:
         raise DossierError(f"damaged retraction index: {text}", Location(display), hint) from None
     if data["stored_sha256"] != hashlib.sha256(stored).hexdigest():
         raise DossierError(
-            "this retraction index was made from another snapshot than the one dossier.toml "
-            "names",
+            "this retraction index was made from another snapshot than the one dossier.toml names",
             Location(display),
             hint,
         )
