@@ -53,7 +53,8 @@ def page(browser: object) -> Iterator[object]:
 def test_the_dossier_links_to_its_versions(page: object, server: str) -> None:
     page.goto(urljoin(server, f"{SLUG}/index.html"))  # type: ignore[attr-defined]
     page.locator("article").get_by_role("link", name="Versies", exact=True).click()  # type: ignore[attr-defined]
-    assert page.url.endswith(f"{SLUG}/versies/index.html")  # type: ignore[attr-defined]
+    page.wait_for_url(f"**/{SLUG}/versies/index.html")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]  # the click returns at the commit
     article = page.locator("article")  # type: ignore[attr-defined]
     assert article.get_by_role("heading", name="Definitieve versies").is_visible()
     drafts = page.locator(".admonition.warning")  # type: ignore[attr-defined]
@@ -73,7 +74,8 @@ def test_an_earlier_version_says_so_and_leads_to_the_current_one(page: object, s
     table = page.locator("article table").first  # type: ignore[attr-defined]
     assert notice.bounding_box()["y"] < table.bounding_box()["y"]
     notice.get_by_role("link").click()
-    assert page.url.endswith(f"{SLUG}/versies/addendum-2020-09-02/index.html")  # type: ignore[attr-defined]
+    page.wait_for_url(f"**/{SLUG}/versies/addendum-2020-09-02/index.html")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
     assert "Actuele versie" in page.locator(".admonition.note").first.inner_text()  # type: ignore[attr-defined]
     assert page.console_errors == []  # type: ignore[attr-defined]
 
@@ -83,7 +85,8 @@ def test_the_changes_view(page: object, server: str) -> None:
     page.get_by_role(
         "link", name="Wat is er gewijzigd sinds de versie van 12 november 2019?"
     ).click()  # type: ignore[attr-defined]
-    assert page.url.endswith("addendum-2020-09-02/wijzigingen.html")  # type: ignore[attr-defined]
+    page.wait_for_url("**/addendum-2020-09-02/wijzigingen.html")  # type: ignore[attr-defined]
+    page.wait_for_load_state()  # type: ignore[attr-defined]
     text = page.locator("article").inner_text()  # type: ignore[attr-defined]
     assert "Addenda" in text and "pagina 264" in text
     # the archived PDF of a document of the version is served at its permanent address
