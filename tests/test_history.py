@@ -228,6 +228,27 @@ def test_an_indication_a_letter_names_is_there_before_its_conclusions() -> None:
     assert all(not i.conclusions and not i.subgroups for i in then.indications)
 
 
+def test_conditional_coverage_keeps_its_term_on_a_day_inside_it() -> None:
+    from tooling.model import CoveragePeriod
+
+    periods = [
+        CoveragePeriod(status="conditional", start="2019-01-01", end="2023-07-01", study="S"),
+        CoveragePeriod(status="insured", start="2019-01-01", end="2023-07-01"),
+        CoveragePeriod(
+            status="conditional",
+            start="2019-01-01",
+            end="2022-01-01",
+            agreed_until="2024-01-01",
+            study="S",
+        ),
+    ]
+    walk = history._AsOf(dt.date(2021, 1, 1))
+    ends = [walk.period(p).end for p in periods]
+    # the conditional term is known from its start; an insured period was still running; a
+    # conditional period that ended early had, on the day, the end first agreed
+    assert [str(e) if e else None for e in ends] == ["2023-07-01", None, "2024-01-01"]
+
+
 # -- the command line -------------------------------------------------------------------------
 
 

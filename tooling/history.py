@@ -9,7 +9,8 @@ of that state agree on every fact. Rules, in short:
   document provided dated after the day is left out; so is a coverage period starting later;
 - a revision recorded after the day is left out: the conclusion stands again;
 - a coverage period that ended after the day is still running: its end is left out (or, when
-  the end first agreed lies after the day, that end is the period's end);
+  the end first agreed lies after the day, that end is the period's end); conditional
+  coverage keeps its end, the term it was granted for, known from its start;
 - an indication or subgroup whose `since` lies after the day is left out; without `since`,
   one whose dated facts all lie after the day is left out;
 - the position is left out when it was published (or took effect) after the day;
@@ -394,6 +395,8 @@ class _AsOf:
         agreed = period.agreed_until
         if agreed is not None and not self.on(agreed):
             return period.model_copy(update={"end": agreed, "agreed_until": None})
+        if period.status == "conditional" and agreed is None:
+            return period  # granted for a term: its end was known from its start
         return period.model_copy(update={"end": None})
 
     def rule(self, path: YamlPath, rule: Rule) -> Rule:
