@@ -57,6 +57,7 @@ LAYERS: list[set[str]] = [
         "site.history",
     },
     # render and publish
+    {"engines.mkdocs_parallel"},  # MkDocs' build on two cores, for engines.mkdocs
     {"site.pages", "engines.mkdocs"},
     {"publishing"},
     {"pipeline", "cli_retractions", "cli_history"},

@@ -249,6 +249,32 @@ def test_conditional_coverage_keeps_its_term_on_a_day_inside_it() -> None:
     assert [str(e) if e else None for e in ends] == ["2023-07-01", None, "2024-01-01"]
 
 
+def test_the_check_holds_each_version_to_its_own_date(
+    make_project: MakeProject, run_cli: RunCli
+) -> None:
+    """A version published in 2019 rests on coverage whose basis is dated 2021: consistent
+    today, not on the version's date; the plain check says so, at the line of the basis."""
+    files = base_files()
+    files[Y] += (
+        "versions:\n"
+        "  - id: eerste-versie\n"
+        "    date: 2019-06-01\n"
+        "    status: definitive\n"
+        "    note: Een verzonnen eerdere versie.\n"
+    )
+    root = make_project(files)
+    code, out, err = run_cli(["check"], cwd=root)
+    assert code == 1, out + err
+    found = [line for line in out.splitlines() if "as of version 'eerste-versie'" in line]
+    assert found, out
+    assert all(line.startswith(f"{Y}:") and " error: " in line for line in found)
+    assert "testpijn-2021" in found[0]
+    # the same finding as `check --as-of` the version's date gives, said once
+    code, out_then, _ = run_cli(["check", "--as-of", "2019-06-01"], cwd=root)
+    assert code == 1
+    assert found[0].replace("as of version 'eerste-versie' (2019-06-01): ", "") in out_then
+
+
 # -- the command line -------------------------------------------------------------------------
 
 

@@ -241,19 +241,31 @@ def test_the_changes_page_lists_what_changed(site: Path) -> None:
 def test_earlier_versions_stay_byte_identical_when_the_dossier_changes(
     project: Path, site: Path, tmp_path: Path
 ) -> None:
-    """Change the current dossier (its prose, a coverage note), rebuild: every file under
-    every released version's address is byte for byte what it was."""
+    """Change the current dossier (its prose, its title, an indication's name: what the site's
+    menu shows), rebuild: every file under every released version's address is byte for
+    byte what it was."""
     copy = tmp_path / "project"
     copy_without_site(project, copy)
     yaml_file = copy / "dossiers" / SLUG / "dossier.yaml"
     text = yaml_file.read_text(encoding="utf-8")
-    old = "Dit standpunt is tot stand gekomen in nauwe samenwerking"
-    assert old in text
-    yaml_file.write_text(text.replace(old, "Dit standpunt kwam tot stand in samenwerking"))
+    edits = {
+        "Dit standpunt is tot stand gekomen in nauwe samenwerking": "Dit standpunt kwam tot "
+        "stand in samenwerking",
+        "\ntitle: Neuromodulatie bij chronische pijn\n": "\ntitle: Neuromodulatie (hernoemd)\n",
+        "    name: Failed back surgery syndroom\n": "    name: Failed back surgery (hernoemd)\n",
+    }
+    for old, new in edits.items():
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    yaml_file.write_text(text, encoding="utf-8")
     again = build(copy, copy / "site")
     position = Path("documenten") / SLUG / "standpunt.html"
     changed = (again / position).read_bytes() != (site / position).read_bytes()
     assert changed, "the current position's page shows the change"
+    home = (again / "index.html").read_text(encoding="utf-8")
+    assert "Neuromodulatie (hernoemd)" in home and "Failed back surgery (hernoemd)" in (
+        again / SLUG / "index.html"
+    ).read_text(encoding="utf-8")
     for version in RELEASED:
         before = site / SLUG / "versies" / version
         after = again / SLUG / "versies" / version
@@ -263,3 +275,17 @@ def test_earlier_versions_stay_byte_identical_when_the_dossier_changes(
         )
         for name in files:
             assert (before / name).read_bytes() == (after / name).read_bytes(), f"{version}/{name}"
+
+
+def test_a_released_versions_pages_show_no_site_menu(site: Path) -> None:
+    """The menu and the previous/next links come from the whole site, so a version's pages
+    leave them out (docs/history.md); the header still leads home."""
+    current = (site / SLUG / "index.html").read_text(encoding="utf-8")
+    assert 'data-md-type="navigation"' in current
+    for page in (site / SLUG / "versies").glob("*/**/*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert 'data-md-type="navigation"' not in html, page
+        assert 'rel="prev"' not in html and 'rel="next"' not in html, page
+        assert "md-header__button md-logo" in html, page
+    listing = (site / SLUG / "versies" / "index.html").read_text(encoding="utf-8")
+    assert 'data-md-type="navigation"' in listing  # the history itself is a page of the site

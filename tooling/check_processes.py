@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tooling.checks import check_dossier
 from tooling.config import Config
-from tooling.diagnostics import Finding
+from tooling.diagnostics import Finding, Severity
 from tooling.facts import Count, count
 from tooling.history import at
 from tooling.load import LoadedDossier, flag_references, load_dossier
@@ -102,7 +102,35 @@ def _finish(
     if as_of is not None:
         dossier = at(dossier, as_of)
     prose, findings = check_dossier(dossier, config.language)
+    if as_of is None and dossier.model is not None and dossier.model.versions:
+        findings = [*findings, *_versions_as_of(dossier, config.language, findings)]
     return (CheckedDossier(dossier, prose) if keep else None), Tally.of(dossier), findings
+
+
+def _versions_as_of(
+    dossier: LoadedDossier, language: str, found: list[Finding]
+) -> Iterator[Finding]:
+    """Errors of the dossier as it stood on each version's date that it has not now.
+
+    A version is what the issuer published on its date, so the dossier must have been
+    consistent then too (docs/history.md): a fact recorded later, or dated wrongly, can make
+    the state of an earlier date contradict itself although today's is fine. A partial date
+    counts from its first day, as `dossier release` renders it. Each error is said once,
+    with the first version it appears in.
+    """
+    assert dossier.model is not None
+    seen = {(f.code, f.location, f.message) for f in found}
+    for version in dossier.model.versions:
+        then = at(dossier, version.date.earliest())
+        for finding in check_dossier(then, language)[1]:
+            key = (finding.code, finding.location, finding.message)
+            if finding.severity is not Severity.ERROR or key in seen:
+                continue
+            seen.add(key)
+            yield replace(
+                finding,
+                message=f"as of version '{version.id}' ({version.date}): {finding.message}",
+            )
 
 
 def _load_and_check(

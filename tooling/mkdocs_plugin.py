@@ -38,7 +38,7 @@ from tooling.diagnostics import DossierError
 from tooling.html_safety import active_markup, add_csp, escape_text, sanitize_html
 from tooling.i18n import message
 from tooling.site.chrome import SiteChrome
-from tooling.site.paths import HOME
+from tooling.site.paths import HOME, in_released_version
 from tooling.template_cache import cache_compiled_templates
 
 LOGO = "assets/logo"
@@ -154,6 +154,23 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
                     server.watch(str(path))
         return server
 
+    def on_page_context(
+        self, context: Any, /, *, page: Page, config: MkDocsConfig, nav: Any
+    ) -> Any:
+        """A released version's pages get no site menu and no links to neighbouring pages.
+
+        Material prints the menu (the dossier's section, the other dossiers) and the previous
+        and next pages on every page, so a new indication in the current dossier would change
+        every earlier version's HTML. Without them, nothing outside the version's archive
+        reaches its pages (docs/history.md, "What 'immutable' covers"); the header still leads
+        home and to the search.
+        """
+        if in_released_version(page.file.src_uri):
+            context["nav"] = _NoMenu(nav.homepage)
+            page.previous_page = None
+            page.next_page = None
+        return context
+
     def on_page_content(
         self, html: str, /, *, page: Page, config: MkDocsConfig, files: Files
     ) -> str | None:
@@ -255,6 +272,24 @@ def _replace(files: Files, file: File) -> None:
     if existing is not None:
         files.remove(existing)
     files.append(file)
+
+
+class _NoMenu:
+    """A navigation without items (Material then prints no menu), that still knows home."""
+
+    def __init__(self, homepage: Any) -> None:
+        self.homepage = homepage
+        self.items: list[Any] = []
+        self.pages: list[Any] = []
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
 
 
 def _apply_chrome(chrome: SiteChrome, files: Files, config: MkDocsConfig) -> None:

@@ -98,6 +98,8 @@ def run_mkdocs(
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
+    from tooling.engines import mkdocs_parallel
+
     if not config_file.is_file():
         raise DossierError(
             f"no {config_file.name} in the project root",
@@ -123,7 +125,10 @@ def run_mkdocs(
         if plugin is not None:
             plugin.pages_on_disk = True
             plugin.chrome = chrome
-        build(cfg)
+        if mkdocs_parallel.usable():
+            mkdocs_parallel.build(cfg)  # the same files, on two cores
+        else:
+            build(cfg)
         if (
             handler.messages
         ):  # strict mode aborts on warnings; anything else logged is ours to report

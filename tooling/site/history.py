@@ -71,6 +71,7 @@ class VersionView:
     previous: Version | None  # the released version before it
     archive: Archive | None = field(default=None, compare=False)
     previous_archive: Archive | None = field(default=None, compare=False)
+    title: str = ""  # the dossier's title as the version has it (its archived dossier.yaml)
 
     @property
     def draft(self) -> bool:
@@ -170,6 +171,7 @@ def history_view(
                 previous=previous if archive else None,
                 archive=archive,
                 previous_archive=previous_archive if archive else None,
+                title=_archived_title(archive) or model.title if archive else model.title,
             )
         )
         if archive is not None:
@@ -308,6 +310,20 @@ class ChangeView:
     sentence: str  # `tooling.draft.describe`: what changed, since when
     pico: list[tuple[str, str]]
     words: str  # the word diff of a prose edit, as Markdown (~~removed~~ **added**)
+
+
+def _archived_title(archive: Archive) -> str:
+    """The dossier's title in a released version ('' when its dossier.yaml cannot say).
+
+    A version's pages show the title it was released with, not today's: renaming the dossier
+    leaves them as they were (docs/history.md, "What 'immutable' covers").
+    """
+    try:
+        data, _ = load_yaml(archive.read(DOSSIER_FILE).decode("utf-8"), DOSSIER_FILE)
+    except (KeyError, OSError, UnicodeDecodeError, YamlError):
+        return ""
+    title = data.get("title") if isinstance(data, dict) else None
+    return title if isinstance(title, str) else ""
 
 
 def _archived_state(archive: Archive, version: Version) -> tuple[Dossier, dict[str, str]] | None:

@@ -80,6 +80,15 @@ def version_changes_page(slug: str, version: str) -> str:
     return f"{slug}/{VERSIONS}/{version}/wijzigingen.md"
 
 
+def in_released_version(path: str) -> bool:
+    """Whether a site path is a page of a released version (``<dossier>/versies/<id>/...``).
+
+    Those pages show nothing from outside their archive: no site menu (docs/history.md).
+    """
+    parts = path.split("/")
+    return len(parts) >= 4 and parts[1] == VERSIONS
+
+
 def relative(page: str, target: str) -> str:
     """A link from one page to another file, relative to the page's folder (posix paths)."""
     return posixpath.relpath(target, posixpath.dirname(page) or ".")
