@@ -107,14 +107,14 @@ def measure(dossiers: int, base: Path, repeat: int, seed: int) -> dict[str, floa
     command = [sys.executable, "-c", SITE.OUR_BUILD, str(project), str(out)]  # type: ignore[attr-defined]
     if repeat > 1:  # an untimed first run (file cache, compiled templates) before the timed
         SITE.run_checked("our build", command, ROOT, sample=True)  # type: ignore[attr-defined]
-    pages = sum(1 for _ in out.rglob("*.html"))
-    version_pages = sum(1 for p in out.rglob("*.html") if "/versies/" in p.as_posix())
     walls = []
     for _ in range(repeat):
         run = run_once(command, ROOT, sample=False)
         if run.returncode != 0:
             sys.exit(f"our build failed:\n{run.stderr[-3000:]}")
         walls.append(run.wall)
+    pages = sum(1 for _ in out.rglob("*.html"))
+    version_pages = sum(1 for p in out.rglob("*.html") if "/versies/" in p.as_posix())
     wall = statistics.median(walls)
     print(
         f"{dossiers:>5} dossiers, {versions:>5} released versions: {pages:>6} pages "
