@@ -249,8 +249,13 @@ def dossiers_for(pages: int) -> int:
     return max(1, round((pages - FIXED_PAGES) / PAGES_PER_DOSSIER))
 
 
-def make_project(root: Path, dossiers: int, seed: int) -> None:
-    """A dossier project in ``root``: the corpus, the repository's templates and mkdocs.yml."""
+def make_project(root: Path, dossiers: int, seed: int, menu: str | None = "full") -> None:
+    """A dossier project in ``root``: the corpus, the repository's templates and mkdocs.yml.
+
+    ``menu`` is written as ``[site] menu``: "full" (every dossier in every page's menu, as
+    plain Material prints it, so that the two builds do the same work), or None for the
+    default (auto: above 100 dossiers each page's menu shows only its own dossier).
+    """
     if root.exists():
         shutil.rmtree(root)
     generate_corpus(
@@ -263,6 +268,9 @@ def make_project(root: Path, dossiers: int, seed: int) -> None:
     )
     shutil.copytree(ROOT / "templates", root / "templates")
     shutil.copy2(ROOT / "mkdocs.yml", root / "mkdocs.yml")
+    if menu is not None:
+        with (root / "dossier.toml").open("a", encoding="utf-8") as toml:
+            toml.write(f'\n[site]\nmenu = "{menu}"\n')
 
 
 def html_files(site: Path) -> dict[str, bytes]:

@@ -213,3 +213,37 @@ def test_the_site_works_opened_from_disk(browser: Any, built_site: Path) -> None
         assert errors == [], errors
     finally:
         context.close()
+
+
+def _menu(page: Path) -> str:
+    """The primary sidebar (the site's menu) of a built page."""
+    text = page.read_text(encoding="utf-8")
+    start = text.index('data-md-type="navigation"')
+    return text[start : text.index('data-md-type="toc"', start)]
+
+
+def test_the_menu_shows_every_dossier_or_the_pages_own(tmp_path: Path, built_site: Path) -> None:
+    """[site] menu: every dossier in every menu (up to 100 dossiers by default), or only the
+    page's own dossier, which keeps a page's cost the same however many dossiers there are."""
+    from conftest import copy_project
+
+    imsr, neuro = "IMSR bij chronische pijn", "Neuromodulatie bij chronische pijn"
+    full = _menu(built_site / "imsr-chronische-pijn" / "index.html")
+    assert imsr in full and neuro in full  # the example project: 4 dossiers, auto
+
+    project = copy_project(tmp_path / "project")
+    toml = project / "dossier.toml"
+    toml.write_text(toml.read_text(encoding="utf-8") + '\n[site]\nmenu = "dossier"\n', "utf-8")
+    site = tmp_path / "site"
+    assert main(["--root", str(project), "build", "--quiet", "-o", str(site)]) == 0
+    own = _menu(site / "imsr-chronische-pijn" / "index.html")
+    assert imsr in own and neuro not in own
+    assert "Controle" in own  # top-level pages stay
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert neuro in home  # the home page still lists every dossier
+
+
+def test_an_unknown_menu_setting_is_refused(tmp_path: Path) -> None:
+    write_files(tmp_path, {**base_files(), "dossier.toml": '[site]\nmenu = "alles"\n'})
+    with pytest.raises(DossierError, match="menu = 'alles' is not one of: auto, full, dossier"):
+        load_config(tmp_path)

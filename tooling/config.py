@@ -15,13 +15,19 @@ from tooling.diagnostics import DossierError, Location
 
 CONFIG_NAME = "dossier.toml"
 CACHE_NAME = ".dossier-cache"
+MENUS = ("auto", "full", "dossier")
+MENU_FULL_UP_TO = 100
+"""[site] menu = auto: up to this many dossiers every page's menu lists them all; above it,
+each page's menu shows its own dossier (the home page lists them all). Material prints the
+menu on every page, so a full menu makes every page cost time in proportion to the number of
+dossiers, and the site's build time grow with their square."""
 _KNOWN = {
     "project": {"dossiers", "templates", "output", "site", "language"},
     "retractions": {
         "database", "snapshot_date", "sha256", "mailto", "source", "api", "max_age_days",
         "ledger", "lookup",
     },
-    "site": {"name", "logo", "footer"},
+    "site": {"name", "logo", "footer", "menu"},
 }  # fmt: skip
 DEFAULT_SOURCE = "https://api.labs.crossref.org/data/retractionwatch"
 """Crossref's Retraction Watch CSV (``?mailto=`` is added from dossier.toml)."""
@@ -55,6 +61,7 @@ class Config:
     site_name: str = ""  # [site] name; empty: the issuer of the dossiers (site.pages.site_chrome)
     site_logo: Path | None = None  # [site] logo: an image inside the project
     site_footer: str = ""  # [site] footer; empty: the site's name
+    site_menu: str = "auto"  # [site] menu: full, dossier, or auto (see MENU_FULL_UP_TO)
 
     def display(self, path: Path) -> str:
         """A path as the user should see it: relative to the project root when inside it."""
@@ -114,6 +121,14 @@ def load_config(root: Path | None = None) -> Config:
     max_age = retractions.get("max_age_days", DEFAULT_MAX_AGE_DAYS)
     if not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0:
         raise DossierError("'max_age_days' must be a whole number of days", Location(CONFIG_NAME))
+    menu = setting(site, "menu", "auto")
+    if menu not in MENUS:
+        raise DossierError(
+            f"[site] menu = '{menu}' is not one of: {', '.join(MENUS)}",
+            Location(CONFIG_NAME),
+            hint="auto shows every dossier in the menu up to "
+            f"{MENU_FULL_UP_TO} dossiers and each page's own dossier above that (docs/site.md)",
+        )
     return Config(
         root=root,
         dossiers_dir=root / setting(project, "dossiers", "dossiers"),
@@ -134,6 +149,7 @@ def load_config(root: Path | None = None) -> Config:
         site_name=setting(site, "name", "").strip(),
         site_logo=_site_logo(root, setting(site, "logo", "")),
         site_footer=setting(site, "footer", "").strip(),
+        site_menu=menu,
     )
 
 

@@ -64,6 +64,7 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
     """Set by `engines.mkdocs.run_mkdocs` with the pages: the site's name, logo and footer."""
 
     def __init__(self) -> None:
+        self.full_menu = True  # from the site's chrome: [site] menu in dossier.toml
         self.command: str | None = None
         self.project: Config | None = None
         self._documents: tempfile.TemporaryDirectory[str] | None = None
@@ -100,7 +101,7 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
     def on_files(self, files: Files, /, *, config: MkDocsConfig) -> Files | None:
         if self.pages_on_disk:
             if self.chrome is not None:
-                _apply_chrome(self.chrome, files, config)
+                self.full_menu = _apply_chrome(self.chrome, files, config)
             return files
         from tooling import pipeline
 
@@ -121,7 +122,7 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
             if not serve:
                 raise PluginError(f"dossiers: {exc}") from None
             log.error(f"dossiers: {exc}")  # keep serving: show the problem in the browser
-            _apply_chrome(pipeline.site_chrome_of(self.project), files, config)
+            self.full_menu = _apply_chrome(pipeline.site_chrome_of(self.project), files, config)
             _replace(files, File.generated(config, HOME, content=_failure_page([str(exc)])))
             return files
         if rendered.failing:  # serve only; also in the terminal, as `dossier check` says it
@@ -131,7 +132,7 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
                 + ":\n"
                 + "\n".join(f.format() for f in checked.errors)
             )
-        _apply_chrome(rendered.site, files, config)
+        self.full_menu = _apply_chrome(rendered.site, files, config)
         for path, text in rendered.pages.items():
             _replace(files, File.generated(config, path, content=text))
         for path, source in downloads.items():
@@ -169,6 +170,8 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
             context["nav"] = _NoMenu(nav.homepage)
             page.previous_page = None
             page.next_page = None
+        elif not self.full_menu:
+            context["nav"] = _OwnSection(nav, page)
         return context
 
     def on_page_content(
@@ -292,7 +295,31 @@ class _NoMenu:
         return 0
 
 
-def _apply_chrome(chrome: SiteChrome, files: Files, config: MkDocsConfig) -> None:
+class _OwnSection:
+    """The menu of a site with many dossiers: the top-level pages and the page's own dossier.
+
+    Material prints the menu on every page, and with ``navigation.prune`` still every
+    top-level entry: one per dossier. Above ``MENU_FULL_UP_TO`` dossiers ([site] menu = auto)
+    each page lists only the top-level pages (home, check) and the dossier it belongs to, so
+    a page costs the same whatever the number of dossiers; the home page lists them all.
+    """
+
+    def __init__(self, nav: Any, page: Page) -> None:
+        top: Any = page
+        while top.parent is not None:
+            top = top.parent
+        self.homepage = nav.homepage
+        self.items = [item for item in nav.items if item is top or not item.is_section]
+        self.pages = nav.pages
+
+    def __iter__(self) -> Any:
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+
+def _apply_chrome(chrome: SiteChrome, files: Files, config: MkDocsConfig) -> bool:
     """The site's name, footer and logo into MkDocs' configuration (and the logo's file).
 
     Material prints ``config.site_name`` unescaped in the header and the navigation, and
@@ -307,6 +334,7 @@ def _apply_chrome(chrome: SiteChrome, files: Files, config: MkDocsConfig) -> Non
         _replace(files, File.generated(config, target, abs_src_path=str(chrome.logo)))
         config.theme["logo"] = target
         config.theme["favicon"] = target
+    return chrome.full_menu
 
 
 def _failure_page(lines: list[str]) -> str:

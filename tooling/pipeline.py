@@ -22,7 +22,7 @@ from typing import Any
 
 from tooling import publishing
 from tooling.check_processes import CheckedDossier, Tally, check_all
-from tooling.config import Config
+from tooling.config import MENU_FULL_UP_TO, Config
 from tooling.diagnostics import Finding, Severity
 from tooling.documents import Document, RenderedDossier, render_documents
 from tooling.load import LoadedDossier, discover
@@ -167,8 +167,16 @@ class Rendered:
 def site_chrome_of(config: Config, dossiers: Sequence[LoadedDossier] = ()) -> SiteChrome:
     """The site's name, logo and footer: [site] in dossier.toml, else the dossiers' issuer."""
     issuers = [d.model.issuer.name for d in dossiers if d.model is not None]
+    full_menu = config.site_menu == "full" or (
+        config.site_menu == "auto" and len(dossiers) <= MENU_FULL_UP_TO
+    )
     return site_chrome(
-        config.site_name, config.site_logo, config.site_footer, issuers, config.language
+        config.site_name,
+        config.site_logo,
+        config.site_footer,
+        issuers,
+        config.language,
+        full_menu,
     )
 
 

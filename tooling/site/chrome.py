@@ -21,3 +21,4 @@ class SiteChrome:
     name: str
     logo: Path | None = None
     footer: str = ""
+    full_menu: bool = True  # every dossier in every page's menu, else only the page's own

@@ -166,7 +166,12 @@ class DossierView:
 
 
 def site_chrome(
-    name: str, logo: Path | None, footer: str, issuers: list[str], language: str
+    name: str,
+    logo: Path | None,
+    footer: str,
+    issuers: list[str],
+    language: str,
+    full_menu: bool = True,
 ) -> SiteChrome:
     """The site's name, logo and footer: as configured ([site] in dossier.toml), else derived.
 
@@ -176,7 +181,7 @@ def site_chrome(
     if not name:
         distinct = list(dict.fromkeys(i.strip() for i in issuers if i.strip()))
         name = distinct[0] if len(distinct) == 1 else message("site.default_name", language)
-    return SiteChrome(name, logo, footer or name)
+    return SiteChrome(name, logo, footer or name, full_menu)
 
 
 @dataclass(frozen=True)
