@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -13,6 +14,7 @@ import yaml
 from conftest import REPO, BaseDossier, RunCli, copy_project
 
 from tooling.config import load_config
+from tooling.dates import PartialDate
 from tooling.diff import STRUCTURAL, Words, diff, word_diff
 from tooling.draft import changes_json, describe, show_words, unmentioned
 from tooling.i18n import MESSAGES
@@ -31,8 +33,11 @@ def test_imsr_from_2022_to_today_lists_the_fallen_conclusion_subgroups_and_lette
     code, out, err = run_cli(["diff", IMSR, "--from", "2022-12-31", "--to", TODAY], project)
     assert code == 0, err
     assert "Van 31 december 2022 tot en met" in out
-    # the 2022 conclusion, invalidated on 7 May 2025, with the reason the letter gives
-    assert "De conclusie van 2022 (voldoet) is vervallen op 7 mei 2025" in out
+    # the 2022 conclusion, its fall recorded on 7 May 2025 (the sources give no day it was
+    # decided, so the day is said as the recording's, as every document says it), with the
+    # reason the letter gives
+    assert "De conclusie van 2022 (voldoet) is vervallen (vastgelegd op 7 mei 2025)" in out
+    assert "vervallen op 7 mei 2025" not in out
     assert "De artikelen waarop deze conclusie was gebaseerd zijn teruggetrokken" in out
     # the two new subgroups, each with its PICO
     for name, population, comparator in (
@@ -106,6 +111,21 @@ def test_the_schema_rejects_what_it_does_not_describe() -> None:
     for bad in ({**change, "kind": "guessed"}, {**change, "extra": 1}, {**change, "date": "7-5"}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate({**document, "changes": [bad]}, SCHEMA)
+
+
+def test_a_revision_with_a_decision_day_is_said_on_that_day() -> None:
+    from tooling.diff import Change
+    from tooling.draft import describe
+
+    base = (("conclusion_date", "2022"), ("verdict", "meets"), ("reason", "Teruggetrokken."))
+    recorded = Change(
+        kind="conclusion_revised", path="indications/pijn/conclusions/c/revision",
+        subject="c", where="Pijn", old=None, new="invalidated", values="revision",
+        date=PartialDate.parse("2025-05-07"), details=base,
+    )  # fmt: skip
+    decided = replace(recorded, details=(*base, ("decided", "2025-04-01")))
+    assert "is vervallen (vastgelegd op 7 mei 2025)" in describe(recorded)
+    assert "is vervallen op 7 mei 2025" in describe(decided)
 
 
 def test_every_kind_has_words_and_a_place_in_the_schema() -> None:

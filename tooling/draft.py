@@ -121,7 +121,11 @@ def describe(change: Change) -> str:
     for key in ("reason", "issuer", "location", "conclusions", "title"):
         values.setdefault(key, "")
     values["subject"] = change.subject
-    return message(f"change.{change.kind}", **values).replace(" .", ".").replace("  ", " ").strip()
+    key = change.kind
+    if key == "conclusion_revised" and "decided" not in values:
+        # Only the day it was recorded is known: said as the documents say it (issue 10).
+        key = "conclusion_revised_recorded"
+    return message(f"change.{key}", **values).replace(" .", ".").replace("  ", " ").strip()
 
 
 PICO_FIELDS = ("population", "intervention", "comparator", "outcomes")

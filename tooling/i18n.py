@@ -460,6 +460,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "{new}.",
         "change.conclusion_revised": "De conclusie van {conclusion_date} ({verdict}) is {new} "
         "op {date}. Reden: {reason}",
+        "change.conclusion_revised_recorded": "De conclusie van {conclusion_date} ({verdict}) is "
+        "{new} (vastgelegd op {date}). Reden: {reason}",
         "change.revision_removed": "De conclusie van {conclusion_date} staat weer: de herziening "
         "({old}, {date}) is niet meer vastgelegd.",
         "change.review_added": "Review van {date}: de conclusie van {conclusion_date} blijft "
