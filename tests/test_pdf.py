@@ -374,3 +374,37 @@ def test_render_many_error_in_worker_is_the_first_in_job_order(tmp_path: Path) -
     with pytest.raises(PdfError) as info:
         render_many(jobs, workers=2)
     assert str(info.value).startswith(f"{info.value.location}: error: document 2 of 3")
+
+
+def test_docx_documents_are_made_two_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each DOCX is a pandoc process: with two jobs, two run at once (a barrier of two would
+    time out otherwise), and every file still lands under its own name."""
+    import threading
+
+    from conftest import copy_project
+
+    import tooling.pdf
+    import tooling.publishing
+    from tooling.config import load_config
+    from tooling.pipeline import check, render
+
+    config = load_config(copy_project(tmp_path / "project"))
+    documents = render(check(config)).documents
+    assert len(documents) >= 2
+    together = threading.Barrier(2, timeout=10)
+
+    def docx(markdown: str, **_: object) -> bytes:
+        together.wait()  # raises BrokenBarrierError unless another DOCX is being made
+        return markdown.encode("utf-8")
+
+    monkeypatch.setattr(tooling.pdf, "render_many", lambda jobs, **_: [b"%PDF" for _ in jobs])
+    monkeypatch.setattr(tooling.pdf, "render_docx", docx)
+    if len(documents) % 2:
+        documents = documents[:-1]
+    out = tmp_path / "out"
+    tooling.publishing.write_documents(documents, out, config, jobs=2, progress=lambda _: None)
+    for doc in documents:
+        made = (out / doc.dossier / f"{doc.id}.docx").read_text(encoding="utf-8")
+        assert made == doc.pandoc_source(for_pdf=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +60,17 @@ def write_documents(
     ]
     for doc, data in zip(documents, pdf.render_many(jobs_, workers=jobs), strict=True):
         written.append(write_file(root, f"{doc.dossier}/{doc.id}.pdf", data))
-    progress(f"rendering {len(documents)} DOCX documents")
+    progress(f"rendering {len(documents)} DOCX documents on {jobs} worker(s)")
     reference_doc = pdf_dir / "reference.docx"
-    for doc in documents:
-        data = pdf.render_docx(doc.pandoc_source(for_pdf=False), reference_doc=reference_doc)
-        written.append(write_file(root, f"{doc.dossier}/{doc.id}.docx", data))
+
+    def docx(doc: Document) -> bytes:
+        return pdf.render_docx(doc.pandoc_source(for_pdf=False), reference_doc=reference_doc)
+
+    # Each DOCX is a pandoc process of its own: threads only wait for them, so ``jobs`` of
+    # them run at once. The pool is gone (its threads joined) before anything forks again.
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        for doc, data in zip(documents, pool.map(docx, documents), strict=True):
+            written.append(write_file(root, f"{doc.dossier}/{doc.id}.docx", data))
     return written
 
 
