@@ -3,54 +3,14 @@ and the changes view (Playwright driving Debian's chromium, as tests/test_browse
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urljoin
 
-import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, _QuietHandler, _require_browser
+# the browser, its pages and the server of tests/test_browser.py, serving this module's `site`
+from test_browser import browser, page, server  # noqa: F401
 from test_versions import SLUG, project, site  # noqa: F401  (module fixtures: the released project)
 
 
-@pytest.fixture(scope="module")
-def server(site: Path) -> Iterator[str]:  # noqa: F811
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    _require_browser()
-    assert CHROMIUM.exists()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
-
-
-@pytest.fixture
-def page(browser: object) -> Iterator[object]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})  # type: ignore[attr-defined]
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.console_errors = errors
-    yield page
-    context.close()
-
-
-def test_the_dossier_links_to_its_versions(page: object, server: str) -> None:
+def test_the_dossier_links_to_its_versions(page: object, server: str) -> None:  # noqa: F811
     page.goto(urljoin(server, f"{SLUG}/index.html"))  # type: ignore[attr-defined]
     page.locator("article").get_by_role("link", name="Versies", exact=True).click()  # type: ignore[attr-defined]
     page.wait_for_url(f"**/{SLUG}/versies/index.html")  # type: ignore[attr-defined]
@@ -66,7 +26,7 @@ def test_the_dossier_links_to_its_versions(page: object, server: str) -> None:
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 
-def test_an_earlier_version_says_so_and_leads_to_the_current_one(page: object, server: str) -> None:
+def test_an_earlier_version_says_so_and_leads_to_the_current_one(page: object, server: str) -> None:  # noqa: F811
     page.goto(urljoin(server, f"{SLUG}/versies/standpunt-2019-11-12/index.html"))  # type: ignore[attr-defined]
     notice = page.locator(".admonition.warning").first  # type: ignore[attr-defined]
     assert notice.is_visible()
@@ -80,7 +40,7 @@ def test_an_earlier_version_says_so_and_leads_to_the_current_one(page: object, s
     assert page.console_errors == []  # type: ignore[attr-defined]
 
 
-def test_the_changes_view(page: object, server: str) -> None:
+def test_the_changes_view(page: object, server: str) -> None:  # noqa: F811
     page.goto(urljoin(server, f"{SLUG}/versies/addendum-2020-09-02/index.html"))  # type: ignore[attr-defined]
     page.get_by_role(
         "link", name="Wat is er gewijzigd sinds de versie van 12 november 2019?"

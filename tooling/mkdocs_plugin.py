@@ -167,11 +167,11 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
         home and to the search.
         """
         if in_released_version(page.file.src_uri):
-            context["nav"] = _NoMenu(nav.homepage)
+            context["nav"] = _Menu(nav, [])
             page.previous_page = None
             page.next_page = None
         elif not self.full_menu:
-            context["nav"] = _OwnSection(nav, page)
+            context["nav"] = _own_section(nav, page)
         return context
 
     def on_page_content(
@@ -277,25 +277,23 @@ def _replace(files: Files, file: File) -> None:
     files.append(file)
 
 
-class _NoMenu:
-    """A navigation without items (Material then prints no menu), that still knows home."""
+class _Menu:
+    """A navigation with only some of the site's top-level items (none: Material prints no
+    menu), which still knows the home page and every page."""
 
-    def __init__(self, homepage: Any) -> None:
-        self.homepage = homepage
-        self.items: list[Any] = []
-        self.pages: list[Any] = []
-
-    def __bool__(self) -> bool:
-        return False
+    def __init__(self, nav: Any, items: list[Any]) -> None:
+        self.homepage = nav.homepage
+        self.pages = nav.pages
+        self.items = items
 
     def __iter__(self) -> Any:
-        return iter(())
+        return iter(self.items)
 
-    def __len__(self) -> int:
-        return 0
+    def __len__(self) -> int:  # (an empty menu is false: Material prints none)
+        return len(self.items)
 
 
-class _OwnSection:
+def _own_section(nav: Any, page: Page) -> _Menu:
     """The menu of a site with many dossiers: the top-level pages and the page's own dossier.
 
     Material prints the menu on every page, and with ``navigation.prune`` still every
@@ -303,20 +301,10 @@ class _OwnSection:
     each page lists only the top-level pages (home, check) and the dossier it belongs to, so
     a page costs the same whatever the number of dossiers; the home page lists them all.
     """
-
-    def __init__(self, nav: Any, page: Page) -> None:
-        top: Any = page
-        while top.parent is not None:
-            top = top.parent
-        self.homepage = nav.homepage
-        self.items = [item for item in nav.items if item is top or not item.is_section]
-        self.pages = nav.pages
-
-    def __iter__(self) -> Any:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
+    top: Any = page
+    while top.parent is not None:
+        top = top.parent
+    return _Menu(nav, [item for item in nav.items if item is top or not item.is_section])
 
 
 def _apply_chrome(chrome: SiteChrome, files: Files, config: MkDocsConfig) -> bool:

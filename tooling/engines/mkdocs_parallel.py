@@ -32,8 +32,6 @@ import pickle
 import sys
 from typing import Any
 
-log = logging.getLogger("mkdocs.plugins.dossiers")
-
 _MINIMUM_PAGES = 16
 """Below this, forking costs more than it saves: the serial build runs."""
 
