@@ -48,5 +48,22 @@ def test_tiny_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for build in ("ours", "plain"):
         assert size[build]["wall_s"] > 0 and size[build]["peak_mb"] > 0
     assert size["our_steps_s"]["run_mkdocs"] > 0
+    # --menu auto (the default) with one dossier: our menu is the full one, whole pages compared
+    assert data["menu"] == "auto" and size["our_menu"] == "full"
+    assert size["compared"] == "whole page"
+    assert data["targets"]["ratio_auto_largest"] == 0.5
     assert data["enforced"] is False
     assert not corpus.exists()  # removed without --keep
+
+
+def test_article_is_the_content() -> None:
+    bench = _bench_site()
+    page = (
+        b"<html><nav>menu: every dossier</nav><main>"
+        b'<article class="md-content__inner">\n<h1>Title</h1><p>Text</p>\n</article>'
+        b"</main><footer>f</footer></html>"
+    )
+    other_menu = page.replace(b"every dossier", b"its own dossier")
+    assert bench._visible(page) != bench._visible(other_menu)
+    assert bench._visible(bench._article(page)) == bench._visible(bench._article(other_menu))
+    assert b"<nav>" not in bench._article(page) and b"<p>Text</p>" in bench._article(page)
