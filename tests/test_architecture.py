@@ -27,6 +27,7 @@ LAYERS: list[set[str]] = [
         "site.paths",
         "site.chrome",
         "template_cache",
+        "build_cache",
     },
     # the project, the model, and reading sources
     {"config", "model", "yamlsource", "retractions", "sandbox", "fetch"},
@@ -57,6 +58,7 @@ LAYERS: list[set[str]] = [
         "site.history",
     },
     # render and publish
+    {"engines.page_cache"},  # kept pages, for engines.mkdocs_parallel
     {"engines.mkdocs_parallel"},  # MkDocs' build on two cores, for engines.mkdocs
     {"site.pages", "engines.mkdocs"},
     {"publishing"},

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tooling import cli_history, cli_retractions, cli_versions, scaffold
-from tooling.config import Config, load_config
+from tooling.config import CACHE_NAME, Config, find_root, load_config
 from tooling.diagnostics import DossierError, Finding, findings_to_json
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
@@ -79,7 +79,15 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("-o", "--output", type=Path, default=None, help="output folder")
         sub.add_argument("-j", "--jobs", type=int, default=2, help="parallel workers (default: 2)")
         sub.add_argument("--quiet", action="store_true", help="no progress output")
+        sub.add_argument(
+            "--no-cache",
+            action="store_true",
+            help="make every document and page anew, without the project's build cache",
+        )
         _as_of_option(sub)
+    verbs.add_parser(
+        "clean", help="remove the project's cache folder (.dossier-cache: build outputs, ...)"
+    )
     return parser
 
 
@@ -137,6 +145,15 @@ def _dispatch(args: argparse.Namespace) -> int:
         target.write_text(text, encoding="utf-8")
         print(f"wrote {config.display(target)}")
         return EXIT_OK
+    if (
+        args.verb == "clean"
+    ):  # before the configuration, which refuses a cache folder that is a link
+        from tooling.build_cache import remove_cache
+
+        root = find_root(args.root or Path.cwd())
+        held = remove_cache(root / CACHE_NAME)
+        print(f"removed {CACHE_NAME} ({held / 1e6:.1f} MB)")
+        return EXIT_OK
     config = load_config(args.root)
     if args.verb == "new":
         created = scaffold.new_dossier(config, args.slug, args.title)
@@ -144,6 +161,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return EXIT_OK
     if args.verb == "check":
         return _check(config, args)
+
     if args.verb == "decide":
         from tooling.decide import answers_json, decide
 
@@ -207,6 +225,7 @@ def _run_build(config: Config, args: argparse.Namespace, *, site: bool) -> int:
         jobs=args.jobs,
         progress=progress,
         as_of=args.as_of,
+        cache=not args.no_cache,
     )
     if isinstance(result, Checked):
         print_findings(result.errors, sys.stderr, limit=PER_CODE)

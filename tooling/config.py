@@ -28,12 +28,15 @@ _KNOWN = {
         "ledger", "lookup",
     },
     "site": {"name", "logo", "footer", "menu"},
+    "cache": {"size_mb"},
 }  # fmt: skip
 DEFAULT_SOURCE = "https://api.labs.crossref.org/data/retractionwatch"
 """Crossref's Retraction Watch CSV (``?mailto=`` is added from dossier.toml)."""
 DEFAULT_API = "https://api.crossref.org"
 """Crossref's REST API, for `dossier retractions lookup` (``/works/<doi>``)."""
 DEFAULT_MAX_AGE_DAYS = 30
+DEFAULT_CACHE_MB = 1024
+"""[cache] size_mb: how much the build cache (`tooling.build_cache`) may hold."""
 LOGO_SUFFIXES = (".svg", ".png", ".jpg", ".jpeg", ".gif", ".webp")
 """Image files a browser shows as the site's logo and favicon."""
 
@@ -62,6 +65,7 @@ class Config:
     site_logo: Path | None = None  # [site] logo: an image inside the project
     site_footer: str = ""  # [site] footer; empty: the site's name
     site_menu: str = "auto"  # [site] menu: full, dossier, or auto (see MENU_FULL_UP_TO)
+    cache_limit_mb: int = DEFAULT_CACHE_MB  # [cache] size_mb: the build cache's limit
 
     def display(self, path: Path) -> str:
         """A path as the user should see it: relative to the project root when inside it."""
@@ -121,6 +125,13 @@ def load_config(root: Path | None = None) -> Config:
     max_age = retractions.get("max_age_days", DEFAULT_MAX_AGE_DAYS)
     if not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0:
         raise DossierError("'max_age_days' must be a whole number of days", Location(CONFIG_NAME))
+    cache = data.get("cache", {})
+    size_mb = cache.get("size_mb", DEFAULT_CACHE_MB)
+    if not isinstance(size_mb, int) or isinstance(size_mb, bool) or size_mb < 0:
+        raise DossierError(
+            "[cache] size_mb must be a whole number of megabytes (0: keep no build outputs)",
+            Location(CONFIG_NAME),
+        )
     menu = setting(site, "menu", "auto")
     if menu not in MENUS:
         raise DossierError(
@@ -129,13 +140,21 @@ def load_config(root: Path | None = None) -> Config:
             hint="auto shows every dossier in the menu up to "
             f"{MENU_FULL_UP_TO} dossiers and each page's own dossier above that (docs/site.md)",
         )
+    cache_dir = root / CACHE_NAME
+    if cache_dir.is_symlink() or not cache_dir.resolve().is_relative_to(root.resolve()):
+        raise DossierError(
+            f"the cache folder {CACHE_NAME} is a link or lies outside the project; the "
+            "toolkit writes only inside the project",
+            Location(CACHE_NAME),
+            hint="`dossier clean` removes it (a link: only the link)",
+        )
     return Config(
         root=root,
         dossiers_dir=root / setting(project, "dossiers", "dossiers"),
         templates_dir=root / setting(project, "templates", "templates"),
         output_dir=root / setting(project, "output", "build"),
         site_dir=root / setting(project, "site", "site"),
-        cache_dir=root / CACHE_NAME,
+        cache_dir=cache_dir,
         language=setting(project, "language", "nl"),
         retraction_db=root / database if database else None,
         retraction_snapshot_date=setting(retractions, "snapshot_date", ""),
@@ -150,6 +169,7 @@ def load_config(root: Path | None = None) -> Config:
         site_logo=_site_logo(root, setting(site, "logo", "")),
         site_footer=setting(site, "footer", "").strip(),
         site_menu=menu,
+        cache_limit_mb=size_mb,
     )
 
 

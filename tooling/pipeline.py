@@ -249,13 +249,17 @@ def publish(
     site: bool = True,
     jobs: int = 2,
     progress: Progress = _silent,
+    cache: bool = True,
 ) -> Published:
     """Write every document (Markdown, PDF, DOCX) and, with ``site``, build the site.
 
     Everything is written into a staging folder that replaces ``out`` only when all of it
     succeeded; ``out`` must be a folder the toolkit may own (`output.check_output_target`).
+    With ``cache``, outputs whose inputs are unchanged come from the project's build cache
+    (`tooling.build_cache`): the same bytes, made once.
     """
     config = rendered.checked.config
+    kept = publishing.open_cache(config, enabled=cache)
     if site:
         publishing.publish_site(
             rendered.documents,
@@ -267,9 +271,12 @@ def publish(
             chrome=rendered.site,
             jobs=jobs,
             progress=progress,
+            cache=kept,
         )
         return Published(out, len(rendered.documents), len(rendered.pages))
-    publishing.publish_documents(rendered.documents, config, out, jobs=jobs, progress=progress)
+    publishing.publish_documents(
+        rendered.documents, config, out, jobs=jobs, progress=progress, cache=kept
+    )
     return Published(out, len(rendered.documents), 0)
 
 
@@ -282,10 +289,12 @@ def build(
     jobs: int = 2,
     progress: Progress = _silent,
     as_of: dt.date | None = None,
+    cache: bool = True,
 ) -> Checked | Published:
     """check -> render -> publish: the failed check when it found errors, else what was written.
 
     With ``as_of``, every dossier as it stood at the end of that day (`tooling.history`).
+    ``cache``: take unchanged outputs from the project's build cache (see `publish`).
     """
     target = publishing.claim_output(
         out or (config.site_dir if site else config.output_dir), config
@@ -299,4 +308,4 @@ def build(
         progress(
             f"rendered {len(rendered.documents)} documents from {len(rendered.dossiers)} dossiers"
         )
-        return publish(rendered, target, site=site, jobs=jobs, progress=progress)
+        return publish(rendered, target, site=site, jobs=jobs, progress=progress, cache=cache)

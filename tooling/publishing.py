@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from tooling import pdf
+from tooling.build_cache import BUILD, BuildCache, folder_digest, key, toolkit_fingerprint, versions
 from tooling.config import Config
 from tooling.documents import Document
 from tooling.engines import mkdocs as engine
@@ -43,6 +44,16 @@ def site_engine(config: Config, *, active: bool) -> Iterator[None]:
         yield
 
 
+def open_cache(config: Config, *, enabled: bool = True) -> BuildCache | None:
+    """The project's build cache (`tooling.build_cache`), or None with ``--no-cache``.
+
+    `config.load_config` has made sure the cache folder lies inside the project.
+    """
+    if not enabled or config.cache_limit_mb == 0:
+        return None
+    return BuildCache(config.cache_dir / BUILD, config.cache_limit_mb * 1024 * 1024)
+
+
 def write_documents(
     documents: Sequence[Document],
     root: Path,
@@ -50,28 +61,89 @@ def write_documents(
     *,
     jobs: int = 2,
     progress: Progress,
+    cache: BuildCache | None = None,
 ) -> list[Path]:
-    """Write each document as Markdown, PDF and DOCX below ``root/<dossier>/``."""
+    """Write each document as Markdown, PDF and DOCX below ``root/<dossier>/``.
+
+    With ``cache``, a PDF or DOCX whose inputs (its pandoc source, the templates folder, the
+    tools' versions, the toolkit's code) are unchanged is taken from it, not made again.
+    """
     pdf_dir = config.templates_dir / "pdf"
     written = [write_file(root, f"{d.dossier}/{d.id}.md", d.markdown) for d in documents]
-    progress(f"rendering {len(documents)} PDF documents on {jobs} worker(s)")
-    jobs_ = [
-        (d.pandoc_source(for_pdf=True), pdf_dir / f"{d.pdf_template}.typst") for d in documents
-    ]
-    for doc, data in zip(documents, pdf.render_many(jobs_, workers=jobs), strict=True):
-        written.append(write_file(root, f"{doc.dossier}/{doc.id}.pdf", data))
-    progress(f"rendering {len(documents)} DOCX documents on {jobs} worker(s)")
+    pdfs = _Outputs("pdf", documents, cache, pdf_dir, lambda d: d.pandoc_source(for_pdf=True))
+    docxs = _Outputs("docx", documents, cache, pdf_dir, lambda d: d.pandoc_source(for_pdf=False))
+    progress(f"rendering {pdfs.describe('PDF')} and {docxs.describe('DOCX')} on {jobs} worker(s)")
     reference_doc = pdf_dir / "reference.docx"
 
     def docx(doc: Document) -> bytes:
         return pdf.render_docx(doc.pandoc_source(for_pdf=False), reference_doc=reference_doc)
 
     # Each DOCX is a pandoc process of its own: threads only wait for them, so ``jobs`` of
-    # them run at once. The pool is gone (its threads joined) before anything forks again.
+    # them run at once, while the PDF workers (spawned processes) render the PDFs. The pool
+    # is gone (its threads joined) before anything forks again.
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for doc, data in zip(documents, pool.map(docx, documents), strict=True):
-            written.append(write_file(root, f"{doc.dossier}/{doc.id}.docx", data))
+        made = pool.map(docx, docxs.todo)
+        jobs_ = [
+            (d.pandoc_source(for_pdf=True), pdf_dir / f"{d.pdf_template}.typst") for d in pdfs.todo
+        ]
+        pdfs.made(pdf.render_many(jobs_, workers=jobs))
+        docxs.made(list(made))
+    for doc, data in pdfs.results():
+        written.append(write_file(root, f"{doc.dossier}/{doc.id}.pdf", data))
+    for doc, data in docxs.results():
+        written.append(write_file(root, f"{doc.dossier}/{doc.id}.docx", data))
     return written
+
+
+class _Outputs:
+    """The PDFs (or DOCX files) of some documents: those the cache has, and those to make.
+
+    The key of each is its pandoc source with everything else that decides the output:
+    the PDF templates folder (Typst templates, reference.docx, images they name), pandoc's
+    and Typst's versions and the toolkit's code.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        documents: Sequence[Document],
+        cache: BuildCache | None,
+        templates: Path,
+        source: Callable[[Document], str],
+    ) -> None:
+        self.kind = kind
+        self.cache = cache
+        self.documents = documents
+        self.found: dict[int, bytes] = {}
+        self.keys: list[str] = []
+        if cache is not None:
+            tools = (
+                toolkit_fingerprint(),
+                versions("pypandoc_binary", "pypandoc", "typst"),
+                folder_digest(templates),
+            )
+            for index, doc in enumerate(documents):
+                digest = key(kind, *tools, doc.pdf_template, source(doc))
+                self.keys.append(digest)
+                data = cache.get(kind, digest)
+                if data is not None:
+                    self.found[index] = data
+        self.todo = [d for i, d in enumerate(documents) if i not in self.found]
+
+    def describe(self, name: str) -> str:
+        kept = f" ({len(self.found)} unchanged, from the cache)" if self.found else ""
+        return f"{len(self.todo)} {name}{kept}"
+
+    def made(self, outputs: Sequence[bytes]) -> None:
+        todo = [i for i in range(len(self.documents)) if i not in self.found]
+        for index, data in zip(todo, outputs, strict=True):
+            self.found[index] = data
+            if self.cache is not None:
+                self.cache.put(self.kind, self.keys[index], data)
+
+    def results(self) -> Iterator[tuple[Document, bytes]]:
+        for index, doc in enumerate(self.documents):
+            yield doc, self.found[index]
 
 
 @contextlib.contextmanager
@@ -90,12 +162,28 @@ def _pages_folder(staging: Path) -> Iterator[Path]:
 
 
 def publish_documents(
-    documents: Sequence[Document], config: Config, out: Path, *, jobs: int, progress: Progress
+    documents: Sequence[Document],
+    config: Config,
+    out: Path,
+    *,
+    jobs: int,
+    progress: Progress,
+    cache: BuildCache | None = None,
 ) -> None:
     """`dossier render`: every document into ``out``, replacing it only on success."""
     with staged_directory(out, config) as staging:
-        write_documents(documents, staging, config, jobs=jobs, progress=progress)
+        write_documents(documents, staging, config, jobs=jobs, progress=progress, cache=cache)
+    _trim(cache, progress)
     progress(f"wrote {config.display(out)}")
+
+
+def _trim(cache: BuildCache | None, progress: Progress) -> None:
+    """Keep the cache within its limit, after a build that succeeded."""
+    if cache is None:
+        return
+    removed = cache.trim()
+    if removed:
+        progress(f"cache: removed {removed / 1e6:.0f} MB of outputs used longest ago")
 
 
 def publish_site(
@@ -109,20 +197,34 @@ def publish_site(
     chrome: SiteChrome | None = None,
     jobs: int,
     progress: Progress,
+    cache: BuildCache | None = None,
 ) -> None:
     """`dossier build`: the documents and the site into ``out``, replacing it only on success.
 
     ``files`` are written beside the pages as they are (the decision aids' JSON, the archived
     PDF and DOCX of released versions); ``chrome``
-    is the site's name, logo and footer.
+    is the site's name, logo and footer. With ``cache``, documents and pages whose inputs
+    are unchanged are taken from it (`tooling.build_cache`).
     """
     with staged_directory(out, config) as staging, _pages_folder(staging) as docs_dir:
         source = config.templates_dir / ASSETS
         if source.is_dir():
             shutil.copytree(source, docs_dir, dirs_exist_ok=True)
-        write_documents(documents, docs_dir / DOCUMENTS, config, jobs=jobs, progress=progress)
+        write_documents(
+            documents, docs_dir / DOCUMENTS, config, jobs=jobs, progress=progress, cache=cache
+        )
         for path, text in {**pages, **(files or {})}.items():  # a page replaces plain Markdown
             write_file(docs_dir, path, text)
         progress(f"building the site: {len(pages)} pages")
-        engine.build(config.root / engine.MKDOCS_FILE, docs_dir, staging, nav, chrome)
+        kept = engine.build(
+            config.root / engine.MKDOCS_FILE,
+            docs_dir,
+            staging,
+            nav,
+            chrome,
+            cache=cache.folder if cache is not None else None,
+        )
+        if kept:
+            progress(f"pages: {kept}")
+    _trim(cache, progress)
     progress(f"site ready in {config.display(out)}")

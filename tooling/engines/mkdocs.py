@@ -57,12 +57,17 @@ def build(
     site_dir: Path,
     nav: list[Any] | None,
     chrome: SiteChrome | None = None,
-) -> None:
-    """Build the site (in the warm process when one is waiting); raise DossierError on failure."""
+    *,
+    cache: Path | None = None,
+) -> str:
+    """Build the site (in the warm process when one is waiting); raise DossierError on failure.
+
+    With ``cache`` (a folder of `tooling.build_cache`), pages whose inputs are unchanged
+    are taken from it. Returns what the cache did, for the progress line ("" without one).
+    """
     if _warm is not None:
-        _warm.run(config_file, docs_dir, site_dir, nav, chrome)
-    else:
-        run_mkdocs(config_file, docs_dir, site_dir, nav, chrome)
+        return _warm.run(config_file, docs_dir, site_dir, nav, chrome, cache)
+    return run_mkdocs(config_file, docs_dir, site_dir, nav, chrome, cache)
 
 
 class _Collect(logging.Handler):
@@ -84,7 +89,8 @@ def run_mkdocs(
     site_dir: Path,
     nav: list[Any] | None = None,
     chrome: SiteChrome | None = None,
-) -> None:
+    cache: Path | None = None,
+) -> str:
     """Run ``mkdocs build --strict`` in-process; any MkDocs warning becomes a DossierError.
 
     Args:
@@ -93,8 +99,11 @@ def run_mkdocs(
         site_dir: Where MkDocs writes the site.
         nav: The navigation (mkdocs.yml form); None keeps mkdocs.yml's.
         chrome: The site's name, logo and footer, for the `dossiers` plugin to set.
+        cache: The build cache's folder: pages whose inputs are unchanged come from there.
+
+    Returns:
+        What the cache did ("" without one).
     """
-    from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
 
@@ -125,10 +134,8 @@ def run_mkdocs(
         if plugin is not None:
             plugin.pages_on_disk = True
             plugin.chrome = chrome
-        if mkdocs_parallel.usable():
-            mkdocs_parallel.build(cfg)  # the same files, on two cores
-        else:
-            build(cfg)
+        # The same files as MkDocs' own build, on two cores where it can fork
+        kept = mkdocs_parallel.build(cfg, cache=cache, fork=mkdocs_parallel.usable())
         if (
             handler.messages
         ):  # strict mode aborts on warnings; anything else logged is ours to report
@@ -146,6 +153,7 @@ def run_mkdocs(
         if plugin is not None:  # MkDocs keeps the plugin for the next build in this process
             plugin.pages_on_disk = False
             plugin.chrome = None
+    return kept
 
 
 class _WarmProcess:
@@ -179,24 +187,26 @@ class _WarmProcess:
         site_dir: Path,
         nav: list[Any] | None,
         chrome: SiteChrome | None = None,
-    ) -> None:
+        cache: Path | None = None,
+    ) -> str:
         """Build the site as `run_mkdocs` does; raise its DossierError on failure."""
+        request = (config_file, docs_dir, site_dir, nav, chrome, cache)
         if self._conn is None:
-            run_mkdocs(config_file, docs_dir, site_dir, nav, chrome)
-            return
+            return run_mkdocs(*request)
         self._asked = True
         try:
-            self._conn.send((config_file, docs_dir, site_dir, nav, chrome))
+            self._conn.send(request)
             outcome = self._conn.recv()
         except (EOFError, OSError):
             outcome = None
         finally:
             self.close()
         if outcome is None:  # the process died (killed, out of memory): build here
-            run_mkdocs(config_file, docs_dir, site_dir, nav, chrome)
-        elif outcome[0] == "error":
+            return run_mkdocs(*request)
+        if outcome[0] == "error":
             _, message, location, hint = outcome
             raise DossierError(message, location, hint)
+        return str(outcome[1])
 
     def close(self) -> None:
         """Stop the process if it still waits (the check failed, or the build is done)."""
@@ -242,8 +252,7 @@ def _worker(conn: Any, config_file: Path, parent: int) -> None:
     except (EOFError, OSError):
         return  # no build after all
     try:
-        run_mkdocs(*request)
-        outcome: tuple[Any, ...] = ("ok",)
+        outcome: tuple[Any, ...] = ("ok", run_mkdocs(*request))
     except DossierError as exc:
         outcome = ("error", exc.message, exc.location, exc.hint)
     except Exception as exc:  # reported to the parent, never a traceback

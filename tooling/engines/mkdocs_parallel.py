@@ -30,7 +30,11 @@ import logging
 import os
 import pickle
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+from tooling.engines.page_cache import PageCache
 
 _MINIMUM_PAGES = 16
 """Below this, forking costs more than it saves: the serial build runs."""
@@ -58,8 +62,12 @@ class _Capture(logging.Handler):
         self.records.append((record.name, record.levelno, record.getMessage()))
 
 
-def build(config: Any) -> None:
-    """``mkdocs build`` of ``config`` (strict as configured), on two processes.
+def build(config: Any, *, cache: Path | None = None, fork: bool = True) -> str:
+    """``mkdocs build`` of ``config`` (strict as configured), on two processes with ``fork``.
+
+    With ``cache`` (a `tooling.build_cache` folder), a page whose inputs are unchanged is
+    taken from it (`_PageCache`) instead of converted and rendered. Returns what the cache
+    did, for the progress line ("" without one).
 
     Raises what ``mkdocs.commands.build.build`` raises (``Abort`` for warnings in strict
     mode and build errors).
@@ -93,22 +101,27 @@ def build(config: Any) -> None:
             if file.page is None and file.inclusion.is_not_in_nav():
                 Page(None, file, config)
         pages = [file.page for file in doc_files]
-        with _Partner(forked=len(pages) >= _MINIMUM_PAGES) as partner:
-            mine = range(partner.share, len(pages), partner.step)
+        kept = PageCache.open(cache, config, files)
+        with _Partner() as partner:
+            convert = [i for i, page in enumerate(pages) if not kept.restore(page)]
+            if len(convert) >= _MINIMUM_PAGES and fork:
+                partner.fork()
+            mine = convert[partner.share :: partner.step]
             for i in mine:
                 mkdocs_build._populate_page(pages[i], config, files)
             partner.exchange_pages(pages, mine, files)
             env = config.plugins.on_env(env, config=config, files=files)
             search = _search_plugin(config)
             added: dict[int, list[Any]] = {}
-            for i in mine:
+            render = kept.to_render(pages, nav, added)
+            if len(render) >= _MINIMUM_PAGES and fork:
+                partner.fork()  # (when it did not for the conversion)
+            for i in render[partner.share :: partner.step]:
                 before = len(search.search_index.entries) if search is not None else 0
                 mkdocs_build._build_page(pages[i], config, doc_files, nav, env)
-                if search is not None:
-                    added[i] = search.search_index.entries[before:]
-            theirs = partner.finish(added)
+                added[i] = search.search_index.entries[before:] if search is not None else []
+            added.update(partner.finish({i: added[i] for i in render if i in added}))
             if search is not None:
-                added.update(theirs)
                 search.search_index.entries = [e for i in sorted(added) for e in added[i]]
         files.copy_static_files(dirty=False, inclusion=inclusion)
         for template in config.theme.static_templates:
@@ -122,6 +135,7 @@ def build(config: Any) -> None:
         if counts := warning_counter.get_counts():
             message = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
             raise Abort(f"Aborted with {message} in strict mode!")
+        return kept.keep(pages, convert, render, added)  # only a build without warnings
     except Exception as exc:
         config.plugins.on_build_error(error=exc)
         if isinstance(exc, BuildError):
@@ -163,19 +177,27 @@ def _restore(page: Any, state: tuple[Any, ...], files: Any) -> None:
 class _Partner:
     """The forked partner process, seen from either side: ``share`` 0 here, 1 there.
 
-    Not ``forked``: no partner; this process takes every page (``step`` 1).
+    Until `fork` (or without it) there is no partner: this process takes every page
+    (``step`` 1). The partner is forked when there is enough work for two: before the
+    conversion, or else before the rendering (it then knows every converted page already).
     """
 
-    def __init__(self, *, forked: bool = True) -> None:
-        self.forked = forked
+    def __init__(self) -> None:
+        self.forked = False
         self.share = 0
-        self.step = 2 if forked else 1
+        self.step = 1
 
     def __enter__(self) -> _Partner:
+        return self
+
+    def fork(self) -> None:
+        """Start the partner (once); from here on each side takes every other page."""
         import multiprocessing
 
-        if not self.forked:
-            return self
+        if self.forked:
+            return
+        self.forked = True
+        self.step = 2
         self._here, self._there = multiprocessing.Pipe()
         self._pid = os.fork()
         if self._pid == 0:  # the partner
@@ -191,9 +213,8 @@ class _Partner:
             self._here.close()
             self._conn = self._there
             self.share = 0
-        return self
 
-    def exchange_pages(self, pages: list[Any], mine: range, files: Any) -> None:
+    def exchange_pages(self, pages: list[Any], mine: Sequence[int], files: Any) -> None:
         """Send the converted pages of this side, take the other side's (partner first)."""
         if not self.forked:
             return

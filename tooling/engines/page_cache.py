@@ -1,0 +1,236 @@
+"""Site pages kept in the build cache, so a page whose inputs are unchanged is not built again.
+
+MkDocs makes a page in two steps, and the result of each is kept under a digest of its
+inputs (`tooling.build_cache`):
+
+1. **Conversion** (Markdown to HTML content, table of contents, title, anchors) depends on
+   the page's Markdown and path and on the site's setup (`_site_key`: mkdocs.yml, the theme
+   overrides, the site's name, logo, footer and kind of menu, the tools' versions and the
+   toolkit's code). A kept conversion is used only while every file its links point to is
+   still in the site; otherwise the page is converted again, so that MkDocs warns of the
+   broken link as in a cold build.
+2. **Rendering** (the theme's template around the content: the page's HTML file, and its
+   search index entries) depends on the conversion and on the navigation: every page's
+   title and address in the menu's order (`_nav_key`), which the menu and the previous and
+   next links print.
+
+Nothing is kept from a build with warnings (strict mode fails it), so a kept page is one
+that passed. Only a site whose plugins keep no state across pages is cached (`_PLUGINS`);
+any other plugin in mkdocs.yml switches the page cache off. Entries are zlib-compressed
+JSON, never pickle: an entry holds data only.
+
+The output is byte-identical to a build without the cache (tests/test_build_cache.py).
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from tooling.build_cache import BuildCache, folder_digest, key, toolkit_fingerprint, versions
+
+KIND = "page"
+_PLUGINS = frozenset({"search", "material/search", "dossiers"})
+"""Plugins known to make each page from that page alone (the search index is replayed)."""
+_TOOLS = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jinja2", "babel")
+_LINK = re.compile(r'(?:href|src)="([^"]*)"')
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+class PageCache:
+    """The kept pages of one build; without a store (no cache), every page is made."""
+
+    def __init__(self, store: BuildCache | None, site: str, files: Any) -> None:
+        self.store = store
+        self.site = site
+        self.files = files
+        self.addresses = {file.dest_uri for file in files} if store is not None else set()
+        self.converted: dict[str, str] = {}  # page source -> conversion key
+        self.rendered: dict[str, str] = {}  # page source -> rendering key
+
+    @classmethod
+    def open(cls, folder: Path | None, config: Any, files: Any) -> PageCache:
+        """The cache for this build (after the plugins' ``on_files``: the chrome is set)."""
+        if folder is None or not set(config.plugins) <= _PLUGINS:
+            return cls(None, "", files)
+        return cls(BuildCache(folder, limit_bytes=0), _site_key(config), files)
+
+    def restore(self, page: Any) -> bool:
+        """Give ``page`` its kept conversion; False when there is none to use."""
+        if self.store is None:
+            return False
+        digest = key("conversion", self.site, page.file.src_uri, page.file.content_bytes)
+        self.converted[page.file.src_uri] = digest
+        raw = self.store.get(KIND, digest)
+        if raw is None:
+            return False
+        state = json.loads(zlib.decompress(raw))
+        if not self._links_hold(page, state):
+            return False
+        _set_converted(page, state, self.files)
+        return True
+
+    def to_render(self, pages: Sequence[Any], nav: Any, search: dict[int, list[Any]]) -> list[int]:
+        """Write the kept pages (their search entries into ``search``); the others' indexes."""
+        if self.store is None:
+            return list(range(len(pages)))
+        from mkdocs import utils
+
+        navigation = key(json.dumps(list(_nav_items(nav.items)), ensure_ascii=False))
+        todo = []
+        for index, page in enumerate(pages):
+            source = page.file.src_uri
+            digest = key("rendering", self.converted[source], navigation)
+            self.rendered[source] = digest
+            raw = self.store.get(KIND, digest)
+            if raw is None:
+                todo.append(index)
+                continue
+            state = json.loads(zlib.decompress(raw))
+            utils.write_file(state["html"].encode("utf-8"), page.file.abs_dest_path)
+            search[index] = state["search"]
+        return todo
+
+    def keep(
+        self,
+        pages: Sequence[Any],
+        converted: Sequence[int],
+        rendered: Sequence[int],
+        search: dict[int, list[Any]],
+    ) -> str:
+        """Keep what this (successful) build made; say what the cache saved."""
+        if self.store is None:
+            return ""
+        for index in converted:
+            page = pages[index]
+            state = _converted_state(page)
+            if state is not None:
+                self.store.put(KIND, self.converted[page.file.src_uri], _pack(state))
+        for index in rendered:
+            page = pages[index]
+            try:
+                html = Path(page.file.abs_dest_path).read_bytes().decode("utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue  # an empty page is not written: it is made every time
+            state = {"html": html, "search": search.get(index, [])}
+            self.store.put(KIND, self.rendered[page.file.src_uri], _pack(state))
+        return (
+            f"{len(pages) - len(rendered)} of {len(pages)} unchanged, from the cache; "
+            f"{len(converted)} converted, {len(rendered)} rendered"
+        )
+
+    def _links_hold(self, page: Any, state: dict[str, Any]) -> bool:
+        """Whether every file the page links to is still in the site."""
+        here = posixpath.dirname(page.file.dest_uri)
+        for url in _LINK.findall(state["content"]):
+            if not url or url.startswith("#") or url.startswith("//") or _SCHEME.match(url):
+                continue
+            path = unquote(url.split("#", 1)[0].split("?", 1)[0])
+            if not path:
+                continue
+            if path.startswith("/") or posixpath.normpath(posixpath.join(here, path)) not in (
+                self.addresses
+            ):
+                return False
+        return all(self.files.get_file_from_path(uri) for uri in state["links"])
+
+
+def _site_key(config: Any) -> str:
+    """What every page depends on: the site's setup, the tools and the toolkit."""
+    plugin = config.plugins.get("dossiers")
+    custom = config.theme.custom_dir
+    setup = (
+        str(config.site_name),
+        config.copyright,
+        config.site_url,
+        config.use_directory_urls,
+        config.theme.get("logo"),
+        config.theme.get("favicon"),
+        getattr(plugin, "full_menu", None),
+        sorted(config.plugins),
+    )
+    return key(
+        toolkit_fingerprint(),
+        versions(*_TOOLS),
+        Path(config.config_file_path).read_bytes(),
+        folder_digest(Path(custom)) if custom else "",
+        repr(setup),
+    )
+
+
+def _nav_items(items: Sequence[Any]) -> Iterator[Any]:
+    """The menu as data: each entry's kind, title and address, sections with their entries."""
+    for item in items:
+        children = list(_nav_items(item.children)) if item.children else []
+        yield [type(item).__name__, str(item.title), getattr(item, "url", None), children]
+
+
+def _anchor(link: Any) -> dict[str, Any]:
+    return {
+        "title": link.title,
+        "id": link.id,
+        "level": link.level,
+        "children": [_anchor(child) for child in link.children],
+    }
+
+
+def _anchor_link(data: dict[str, Any]) -> Any:
+    from mkdocs.structure.toc import AnchorLink
+
+    link = AnchorLink(data["title"], data["id"], data["level"])
+    link.children = [_anchor_link(child) for child in data["children"]]
+    return link
+
+
+def _converted_state(page: Any) -> dict[str, Any] | None:
+    """What converting the page set on it, as JSON data; None when JSON cannot hold it
+    exactly (metadata of other types): such a page is converted every time."""
+    state = {
+        "markdown": page.markdown,
+        "meta": page.meta,
+        "content": page.content,
+        "toc": [_anchor(link) for link in page.toc],
+        "title": page._title_from_render,
+        "anchors": sorted(page.present_anchor_ids or ()),
+        "anchors_none": page.present_anchor_ids is None,
+        "links": {
+            target.src_uri: dict(anchors)
+            for target, anchors in (page.links_to_anchors or {}).items()
+        },
+        "links_none": page.links_to_anchors is None,
+    }
+    try:
+        if json.loads(json.dumps(state)) != state:
+            return None
+    except (TypeError, ValueError):
+        return None
+    return state
+
+
+def _set_converted(page: Any, state: dict[str, Any], files: Any) -> None:
+    from mkdocs.structure.toc import TableOfContents
+
+    page.markdown = state["markdown"]
+    page.meta = state["meta"]
+    page.content = state["content"]
+    toc = [_anchor_link(item) for item in state["toc"]]
+    if toc:
+        toc[0].active = True  # as mkdocs.structure.toc.get_toc marks it
+    page.toc = TableOfContents(toc)
+    page._title_from_render = state["title"]
+    page.present_anchor_ids = None if state["anchors_none"] else set(state["anchors"])
+    page.links_to_anchors = (
+        None
+        if state["links_none"]
+        else {files.get_file_from_path(uri): anchors for uri, anchors in state["links"].items()}
+    )
+
+
+def _pack(state: dict[str, Any]) -> bytes:
+    return zlib.compress(json.dumps(state, ensure_ascii=False).encode("utf-8"), 1)
