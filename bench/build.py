@@ -52,7 +52,9 @@ rebuild's output must be a cold build's. Other sizes are reported for informatio
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
+import hashlib
 import importlib.util
 import json
 import os
@@ -117,6 +119,43 @@ _SERVING = re.compile(r"serving (?P<url>https?://\S+?/?) \(")
 
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+# --- the toolkit measured ----------------------------------------------------------------
+
+
+def code_digest(package: Path) -> str:
+    """A digest of a package's Python files (names and contents)."""
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _git(*args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    return result.stdout.strip() if result.returncode == 0 else "?"
+
+
+def snapshot_toolkit(folder: Path) -> dict[str, Any]:
+    """Copy ``tooling/`` as it stands now into ``folder``, compiled; what was copied.
+
+    Every measured process imports the copy (``PYTHONPATH``), so that an edit to the working
+    tree during a long run (another engineer's, say) does not change the code half-way: the
+    build cache keys on the toolkit's code, and a rebuild by a changed toolkit makes
+    everything anew.
+    """
+    shutil.rmtree(folder, ignore_errors=True)
+    shutil.copytree(
+        ROOT / "tooling", folder / "tooling", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    compileall.compile_dir(folder / "tooling", quiet=1)
+    return {
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "uncommitted_changes": bool(_git("status", "--porcelain", "--", "tooling")),
+        "code_digest": code_digest(folder / "tooling"),
+    }
 
 
 # --- the progress lines of `dossier build` ---------------------------------------------------
@@ -327,12 +366,12 @@ def compare_sites(rebuilt: Path, cold: Path) -> dict[str, Any]:
 # --- the live preview --------------------------------------------------------------------
 
 
-def serve_available() -> bool:
-    """Whether this checkout has `dossier serve`."""
+def serve_available(cwd: Path) -> bool:
+    """Whether the toolkit has `dossier serve` (run in ``cwd``: `-m` imports from there first)."""
     result = subprocess.run(
         [sys.executable, "-m", "tooling", "serve", "--help"],
         capture_output=True,
-        cwd=ROOT,
+        cwd=cwd,
         check=False,
     )
     return result.returncode == 0
@@ -356,7 +395,8 @@ class Server:
         self.ready = threading.Event()
         self.peak_mb = 0.0
         self._done = threading.Event()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
         threading.Thread(target=self._sample, daemon=True).start()
 
     def _read(self) -> None:
@@ -400,6 +440,7 @@ class Server:
         left = _group_members(self.process.pid)
         if left:
             self.kill()
+        self._close()
         return {
             "stopped_by_sigint": True,
             "exit_code": code,
@@ -414,6 +455,13 @@ class Server:
             os.killpg(self.process.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=10)
+        self._close()
+
+    def _close(self) -> None:
+        """Read the rest of the server's stderr and close the pipe."""
+        self._reader.join(timeout=10)
+        if self.process.stderr is not None and not self._reader.is_alive():
+            self.process.stderr.close()
 
 
 def _group_members(pgid: int) -> list[int]:
@@ -450,7 +498,7 @@ def measure_serve(
     say: Callable[[str], None],
 ) -> dict[str, Any]:
     """Save-to-refresh in `dossier serve`: ``edits`` edits, each to another dossier."""
-    if not serve_available():
+    if not serve_available(project):
         say("  serve: `dossier serve` does not exist in this checkout; not measured")
         return {"available": False, "reason": "`dossier serve` does not exist in this checkout"}
     page_of_slug, example_slug = template
@@ -879,6 +927,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     results: list[SizeResult] = []
     error: str | None = None
+    saved_path = os.environ.get("PYTHONPATH")
+    toolkit = snapshot_toolkit(args.corpus / "toolkit")
+    os.environ["PYTHONPATH"] = str(args.corpus / "toolkit")
+    say(
+        f"toolkit: tooling/ of commit {toolkit['commit']}"
+        + (" with uncommitted changes" if toolkit["uncommitted_changes"] else "")
+        + f" (code digest {toolkit['code_digest']}), copied to {args.corpus / 'toolkit'} and "
+        "imported from there by every measured process\n"
+    )
     try:
         for n in sizes:
             repeat = args.repeat or (1 if args.quick or n > 38 else 3)
@@ -899,12 +956,24 @@ def main(argv: list[str] | None = None) -> int:
     except Failed as failure:
         error = str(failure)
     finally:
+        if saved_path is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = saved_path
         if not args.keep:
             shutil.rmtree(args.corpus, ignore_errors=True)
+    toolkit["changed_in_working_tree_during_run"] = (
+        code_digest(ROOT / "tooling") != toolkit["code_digest"]
+    )
     for r in results:
         report(r, say)
     failures = [f for r in results for f in failures_of(r)]
     machine["load_average_end"] = list(os.getloadavg())
+    if toolkit["changed_in_working_tree_during_run"]:
+        say(
+            "\nnote: tooling/ in the working tree changed during the run; the figures are of "
+            "the copy taken at the start"
+        )
     say(
         f"\nload average at the end {_load()}; total wall time {time.perf_counter() - started:.0f} s"
     )
@@ -914,6 +983,7 @@ def main(argv: list[str] | None = None) -> int:
             json.dumps(
                 {
                     "machine": machine,
+                    "toolkit": toolkit,
                     "sizes": [r.as_json() for r in results],
                     "targets": {
                         "rebuild_ratio": REBUILD_TARGETS,

@@ -146,7 +146,7 @@ def test_corpus_removed(run: dict[str, Any]) -> None:
 
 def test_serve(run: dict[str, Any]) -> None:
     serve = run["data"]["sizes"][0]["serve"]
-    if not run["bench"].serve_available():
+    if not run["bench"].serve_available(REPO / "tests"):
         # Not faked: this checkout has no `dossier serve`, and the report says so.
         assert serve == {
             "available": False,
