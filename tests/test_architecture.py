@@ -66,7 +66,9 @@ LAYERS: list[set[str]] = [
     {"release"},  # dossier release: check and render as of a version's date, then archive
     {"cli_versions"},
     # the edges: the command line and the MkDocs plugin
-    {"cli", "mkdocs_plugin"},
+    {"mkdocs_plugin"},
+    {"serve"},  # dossier serve: the live preview
+    {"cli"},
     {"__main__"},
 ]
 PACKAGES = {"", "site", "engines"}  # their __init__ modules hold nothing

@@ -77,7 +77,7 @@ def check_all(
         if jobs > 1 and len(directories) > 1:
             return _check_in_processes(directories, config, open_db, jobs, keep, as_of)
         db = open_db(config)
-        results = [_load_and_check(d, config, db, keep, as_of) for d in directories]
+        results = [check_one(d, config, db, keep, as_of) for d in directories]
         return results, db.snapshot
 
 
@@ -133,13 +133,14 @@ def _versions_as_of(
             )
 
 
-def _load_and_check(
+def check_one(
     directory: Path,
     config: Config,
     db: RetractionDatabase,
     keep: bool = True,
     as_of: dt.date | None = None,
 ) -> Result:
+    """Load and check one dossier folder in this process (what every helper does per dossier)."""
     return _finish(load_dossier(directory, config, db), config, keep, as_of)
 
 
@@ -274,7 +275,7 @@ def _check_in_processes(
         while queue or helpers:
             if queue:
                 index, directory = queue.popleft()
-                results[index] = _load_and_check(directory, config, db, keep, as_of)
+                results[index] = check_one(directory, config, db, keep, as_of)
                 serve(block=False)
             else:
                 serve(block=True)

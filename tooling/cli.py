@@ -88,6 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     verbs.add_parser(
         "clean", help="remove the project's cache folder (.dossier-cache: build outputs, ...)"
     )
+    serve = verbs.add_parser("serve", help="the live preview: rebuilt on every save")
+    serve.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free)")
+    serve.add_argument("-j", "--jobs", type=int, default=2, help="PDF/DOCX workers (default 2)")
+    serve.add_argument("--no-cache", action="store_true", help="without the build cache (slower)")
     return parser
 
 
@@ -180,6 +185,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return cli_history.run(config, args)
     if args.verb in ("render", "build"):
         return _build(config, args, site=args.verb == "build")
+    if args.verb == "serve":
+        from tooling.serve import serve
+
+        return serve(
+            config, host=args.host, port=args.port, cache=not args.no_cache, jobs=args.jobs
+        )
     raise AssertionError(args.verb)  # argparse only lets known verbs through
 
 

@@ -123,7 +123,7 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
                 raise PluginError(f"dossiers: {exc}") from None
             log.error(f"dossiers: {exc}")  # keep serving: show the problem in the browser
             self.full_menu = _apply_chrome(pipeline.site_chrome_of(self.project), files, config)
-            _replace(files, File.generated(config, HOME, content=_failure_page([str(exc)])))
+            _replace(files, File.generated(config, HOME, content=failure_page([str(exc)])))
             return files
         if rendered.failing:  # serve only; also in the terminal, as `dossier check` says it
             log.error(
@@ -325,7 +325,7 @@ def _apply_chrome(chrome: SiteChrome, files: Files, config: MkDocsConfig) -> boo
     return chrome.full_menu
 
 
-def _failure_page(lines: list[str]) -> str:
+def failure_page(lines: list[str]) -> str:
     """A page that shows a writer why no dossier can be shown (mkdocs serve only).
 
     The lines are an indented code block inside the admonition: Markdown shows a code block

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import importlib.util
 import io
 import logging
@@ -38,7 +39,7 @@ from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
 
@@ -281,13 +282,22 @@ def render_pdf(markdown: str, *, template: Path, resource_dir: Path | None = Non
     Typst runs in this process and cannot be interrupted: for text that may make it run
     for ever, use :func:`render_many`, which enforces a time limit.
     """
-    template = Path(template)
+    return _render(markdown, Path(template), resource_dir, None)
+
+
+def _render(
+    markdown: str, template: Path, resource_dir: Path | None, converter: _Converter | None
+) -> bytes:
+    """:func:`render_pdf`, with pandoc run by ``converter`` when given, else on its own."""
     if not template.is_file():
         raise PdfError("template not found", _at(template))
     root = Path(resource_dir) if resource_dir is not None else template.parent
     epoch = _epoch(_front_matter(markdown))
-    args = ["--to", "typst", "--template", str(template), "--resource-path", str(root)]
-    source = _pandoc(markdown, args, names=template, epoch=epoch, sandbox=True)
+    if converter is None:
+        args = ["--to", "typst", "--template", str(template), "--resource-path", str(root)]
+        source = _pandoc(markdown, args, names=template, epoch=epoch, sandbox=True)
+    else:
+        source = converter.to_typst(markdown, template)
     return _typst_compile(source, root=root.resolve(), epoch=epoch, template=template)
 
 
@@ -403,13 +413,219 @@ def _filter_file(source: bytes | None) -> Iterator[tuple[str, tuple[int, ...]]]:
                 os.unlink(path)
 
 
+# The program of a :class:`_Converter`'s pandoc (``pandoc lua``). It converts documents one
+# request at a time, with the reader, writer, template and variables of the command
+# ``pandoc --sandbox --from _FROM --to typst --template T`` (input stdin, output stdout).
+# Request: "<a> <b>\n", then the template's path (a bytes) and the Markdown (b bytes).
+# Reply: "ok <n>\n" and the Typst source (n bytes), or "error <n>\n" and the message.
+# Warnings go to stderr as the command prints them. The Markdown cannot reach Lua's own
+# libraries (io, os): pandoc.read only parses it into a document that pandoc.write prints.
+_CONVERTER_LUA = r"""
+local FROM = "@FROM@"
+-- The command line's reader options: its --columns (72) decides when a pipe table
+-- gets relative column widths; --template makes the document standalone.
+local READER = {columns = 72, standalone = true, tab_stop = 4}
+-- The variables the command line sets besides the metadata (pandoc's OutputSettings).
+local VARIABLES = {
+  outputfile = "-",
+  sourcefile = "-",
+  curdir = pandoc.system.get_working_directory(),
+  ["pandoc-version"] = tostring(PANDOC_VERSION),
+}
+local templates = {}
+
+local function template(path)
+  if templates[path] == nil then
+    local file = assert(io.open(path, "rb"))
+    local text = file:read("a")
+    file:close()
+    local ok, compiled = pcall(pandoc.template.compile, text, path)
+    if not ok then
+      error("Error compiling template " .. tostring(compiled), 0)
+    end
+    templates[path] = compiled
+  end
+  return templates[path]
+end
+
+local function convert(path, markdown)
+  -- read_env {}: the reader runs in a sandbox without files, as under --sandbox.
+  local doc = pandoc.read(markdown, FROM, READER, {})
+  return pandoc.write(doc, "typst", {template = template(path), variables = VARIABLES})
+end
+
+local function read(size)  -- read(0) would wait for a byte: the next request's
+  if size == 0 then return "" end
+  return io.stdin:read(size) or ""
+end
+
+io.stdout:setvbuf("full")
+while true do
+  local header = io.stdin:read("l")
+  if header == nil then break end
+  local a, b = header:match("^(%d+) (%d+)$")
+  local path, markdown = read(tonumber(a)), read(tonumber(b))
+  local ok, result = pcall(convert, path, markdown)
+  if not ok then result = tostring(result) end
+  io.stdout:write(ok and "ok " or "error ", #result, "\n", result)
+  io.stdout:flush()
+end
+""".replace("@FROM@", _FROM)
+
+
+def _as_pandoc_reads(markdown: str) -> str:
+    """``markdown`` prepared as the pandoc command prepares its input before parsing it.
+
+    ``pandoc.read`` would parse the text as it is; the command first drops a byte order
+    mark at the start, then every carriage return, expands tabs to its --tab-stop (4) and
+    ends every line with a newline. ``pandoc.read`` does drop a byte order mark at the
+    start, so the result starts with one for it to drop (tests/test_pdf_batch.py).
+    """
+    text = markdown.removeprefix("\ufeff").replace("\r", "")
+    if "\t" in text:
+        text = text.expandtabs(4)  # without "\r", columns restart only at "\n", as in pandoc
+    if text and not text.endswith("\n"):
+        text += "\n"
+    return "\ufeff" + text
+
+
+class _Converter:
+    """A ``pandoc lua`` process that converts Markdown to Typst, one document after another.
+
+    Starting pandoc costs more than converting a letter with it, so a PDF worker keeps one
+    for all its documents. Each gets the Typst source that ``render_pdf``'s own pandoc run
+    gives (``tests/test_pdf_batch.py``), under the same limits: the heap limit, and
+    :data:`PANDOC_TIMEOUT_S` per document, after which the process is killed (the next
+    document starts another). A document that fails or kills pandoc fails alone.
+    """
+
+    def __init__(self, *, die_with_this_process: bool = False) -> None:
+        # Linux: pandoc gets SIGKILL when this process dies (a worker killed on its time
+        # limit). Set up between fork and exec, which is safe only while this process has
+        # no other threads: for the first pandoc of a worker, started before Typst runs.
+        self._die_with_this_process = die_with_this_process
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+        self._stderr_mark = 0  # the size of pandoc's stderr when the document was sent
+        self._expired = False
+
+    def __enter__(self) -> _Converter:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def start(self) -> subprocess.Popen[bytes]:
+        """Start pandoc unless it runs; done ahead of the first document to overlap it."""
+        if self._process is None:
+            # A file, not a pipe: its warnings could fill a pipe nobody reads while it works.
+            self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
+            cmd = [
+                _pandoc_path(),
+                *("+RTS", f"-M{PANDOC_HEAP_MB}m", "-RTS"),
+                # -E: no LUA_INIT or LUA_PATH from the environment.
+                *("lua", "-E", "-e", _CONVERTER_LUA),
+            ]
+            preexec = None
+            if self._die_with_this_process and sys.platform.startswith("linux"):
+                preexec = functools.partial(die_with_parent, os.getpid())
+                self._die_with_this_process = False
+            try:
+                self._process = subprocess.Popen(
+                    cmd,
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=self._stderr,
+                    preexec_fn=preexec,  # see __init__
+                )
+            except OSError as exc:
+                self._stderr.close()
+                raise PdfError(f"pandoc could not run: {exc}", hint=_INSTALL_HINT) from None
+        return self._process
+
+    def to_typst(self, markdown: str, template: Path) -> bytes:
+        """The Typst source of ``markdown`` with the pandoc template ``template``."""
+        text = _as_pandoc_reads(markdown).encode("utf-8")
+        try:
+            process = self.start()
+        except PdfError as exc:
+            raise PdfError(exc.message, _at(template), exc.hint) from None
+        assert process.stdin is not None and process.stdout is not None
+        path = os.fsencode(template)
+        assert self._stderr is not None
+        self._stderr_mark = os.fstat(self._stderr.fileno()).st_size
+        self._expired = False
+        timer = threading.Timer(PANDOC_TIMEOUT_S, self._expire, (process,))
+        timer.start()
+        try:
+            process.stdin.write(b"%d %d\n%s%s" % (len(path), len(text), path, text))
+            process.stdin.flush()
+            status, size = process.stdout.readline().split()
+            body = process.stdout.read(int(size))
+            if len(body) != int(size):
+                raise EOFError
+        except (OSError, ValueError, EOFError):
+            raise self._died(process, template) from None
+        finally:
+            timer.cancel()
+        said = self._said().strip()
+        if status != b"ok":
+            raise PdfError(f"pandoc failed: {body.decode('utf-8', 'replace')}", _at(template))
+        if said:  # e.g. "[WARNING] Duplicate note reference"
+            _log.warning("%s: pandoc: %s", template, said)
+        return body
+
+    def _said(self) -> str:
+        """What pandoc wrote to stderr during this document."""
+        assert self._stderr is not None
+        self._stderr.seek(self._stderr_mark)
+        said = self._stderr.read()
+        self._stderr.seek(0, os.SEEK_END)  # shared with pandoc: it writes at the end
+        return said.decode("utf-8", "replace")
+
+    def _expire(self, process: subprocess.Popen[bytes]) -> None:
+        self._expired = True
+        process.kill()
+
+    def _died(self, process: subprocess.Popen[bytes], template: Path) -> PdfError:
+        """The error for a document during which pandoc ended; the next one starts another."""
+        process.kill()
+        process.wait()
+        if self._expired:
+            error = PdfError(
+                f"pandoc took longer than {PANDOC_TIMEOUT_S} s; stopped", _at(template)
+            )
+        else:
+            detail = self._said().strip() or f"exit {process.returncode}"
+            error = PdfError(f"pandoc failed: {detail}", _at(template))  # as render_pdf says it
+        self.close()
+        return error
+
+    def close(self) -> None:
+        """End pandoc (at the end of its input it exits) and forget it."""
+        process, self._process = self._process, None
+        if process is not None:
+            assert process.stdin is not None and process.stdout is not None
+            with contextlib.suppress(OSError):  # pandoc died: the pipe is broken
+                process.stdin.close()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            process.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+
 _Job = tuple[str, Path, Path | None]
 
 
-def _render_job(job: _Job) -> bytes:
-    """Render one ``render_many`` job; module-level so worker processes can unpickle it."""
+def _render_job(job: _Job, converter: _Converter) -> bytes:
+    """Render one ``render_many`` job with the pandoc of ``converter``."""
     markdown, template, resource_dir = job
-    return render_pdf(markdown, template=template, resource_dir=resource_dir)
+    return _render(markdown, Path(template), resource_dir, converter)
 
 
 def render_many(
@@ -455,11 +671,12 @@ def render_many(
         return []
     if timeout is None and (workers <= 1 or len(full) <= 1):
         results = []
-        for index, job in enumerate(full):
-            try:
-                results.append(_render_job(job))
-            except PdfError as exc:
-                raise _in_document(exc, full, index, names) from None
+        with _Converter() as converter:
+            for index, job in enumerate(full):
+                try:
+                    results.append(_render_job(job, converter))
+                except PdfError as exc:
+                    raise _in_document(exc, full, index, names) from None
         return results
     check_tools()  # fail fast in the parent with a clear message
     return _render_in_workers(full, min(max(workers, 1), len(full)), timeout, names)
@@ -577,21 +794,25 @@ def _worker_main(connection: Connection, parent_pid: int) -> None:
     # Ctrl-C reaches the whole process group: the parent stops the workers itself, and a
     # KeyboardInterrupt here would print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    while True:
-        try:
-            job = connection.recv()
-        except (EOFError, OSError):
-            return
-        if job is None:
-            return
-        reply: tuple[bool, bytes | PdfError]
-        try:
-            reply = (True, _render_job(job))
-        except PdfError as exc:
-            reply = (False, exc)
-        except Exception as exc:  # anything else must still reach the parent as one line
-            reply = (False, PdfError(f"rendering failed: {type(exc).__name__}: {exc}", _at(job[1])))
-        connection.send(reply)
+    with _Converter(die_with_this_process=True) as converter:
+        with contextlib.suppress(PdfError):  # said again, with the document, by to_typst
+            converter.start()  # pandoc starts while this process waits for its first job
+        while True:
+            try:
+                job = connection.recv()
+            except (EOFError, OSError):
+                return
+            if job is None:
+                return
+            reply: tuple[bool, bytes | PdfError]
+            try:
+                reply = (True, _render_job(job, converter))
+            except PdfError as exc:
+                reply = (False, exc)
+            except Exception as exc:  # anything else must still reach the parent as one line
+                message = f"rendering failed: {type(exc).__name__}: {exc}"
+                reply = (False, PdfError(message, _at(job[1])))
+            connection.send(reply)
 
 
 def _in_document(

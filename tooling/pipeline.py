@@ -15,13 +15,15 @@ docs/architecture.md.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tooling import publishing
-from tooling.check_processes import CheckedDossier, Tally, check_all
+from tooling.build_cache import folder_digest
+from tooling.check_processes import CheckedDossier, Result, Tally, check_all, check_one
 from tooling.config import MENU_FULL_UP_TO, Config
 from tooling.diagnostics import Finding, Severity
 from tooling.documents import Document, RenderedDossier, render_documents
@@ -122,6 +124,16 @@ def check(
     """
     directories, found = discover(config, paths)
     results, snapshot = check_all(directories, config, open_retraction_db, jobs, keep, as_of)
+    return _checked(config, found, results, snapshot, as_of)
+
+
+def _checked(
+    config: Config,
+    found: list[Finding],
+    results: list[Result],
+    snapshot: Snapshot,
+    as_of: dt.date | None = None,
+) -> Checked:
     findings = [
         *found,
         *snapshot_findings(config, snapshot),
@@ -136,6 +148,65 @@ def check(
         tallies=tuple(tally for _, tally, _ in results),
         as_of=as_of,
     )
+
+
+class Rechecker:
+    """`check`, again and again, for the live preview (`tooling.serve`).
+
+    Each run checks anew only the dossiers whose files changed since the last run (a file's
+    size or modification time), and reads the retraction data again only when its files
+    changed. Dossiers are checked one by one, so what a run returns is what `check` returns
+    for the same files (tests/test_dossier_serve.py).
+    """
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._db: RetractionDatabase | None = None
+        self._db_state: object = None
+        self._kept: dict[Path, tuple[object, Result]] = {}
+
+    def check(self) -> Checked:
+        """The check of every dossier, as `check(config)` gives it."""
+        config = self.config
+        sources = [config.retraction_db, config.retraction_ledger, config.retraction_lookup]
+        state = [_state(path) for path in sources if path is not None]
+        if self._db is None or state != self._db_state:
+            self._db, self._db_state = open_retraction_db(config), state
+            self._kept.clear()
+        directories, found = discover(config)
+        kept: dict[Path, tuple[object, Result]] = {}
+        for directory in directories:
+            now = _folder_state(directory)
+            before = self._kept.get(directory)
+            if before is not None and before[0] == now:
+                kept[directory] = before
+            else:
+                kept[directory] = (now, check_one(directory, config, self._db))
+        self._kept = kept
+        results = [kept[d][1] for d in directories]
+        return _checked(config, found, results, self._db.snapshot)
+
+
+def _state(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _folder_state(folder: Path) -> list[tuple[str, int, int]]:
+    """Every file below ``folder`` with its modification time and size."""
+    found = []
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            path = os.path.join(parent, name)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            found.append((path, stat.st_mtime_ns, stat.st_size))
+    return sorted(found)
 
 
 def open_retraction_db(config: Config) -> RetractionDatabase:
@@ -180,8 +251,26 @@ def site_chrome_of(config: Config, dossiers: Sequence[LoadedDossier] = ()) -> Si
     )
 
 
+@dataclass
+class RenderMemo:
+    """What `render` made of each dossier, kept by the live preview (`tooling.serve`).
+
+    A dossier whose check result is the very object of the last render (`Rechecker` keeps
+    the results of unchanged dossiers) is not rendered again, nor are its pages while the
+    same of its PDF and DOCX files exist. A change to the templates empties it.
+    """
+
+    templates: str = ""
+    dossiers: dict[str, tuple[CheckedDossier, RenderedDossier]] = field(default_factory=dict)
+    pages: dict[str, Any] = field(default_factory=dict)  # see site.pages.generate_pages
+
+
 def render(
-    checked: Checked, *, downloads: Downloads | None = None, only_ok: bool = False
+    checked: Checked,
+    *,
+    downloads: Downloads | None = None,
+    only_ok: bool = False,
+    memo: RenderMemo | None = None,
 ) -> Rendered:
     """Render every document and site page of a clean check.
 
@@ -189,7 +278,8 @@ def render(
     as after `publish`); `mkdocs serve` links only those a previous build left.
     ``only_ok`` (the preview of `mkdocs serve`): take a check with errors too, render the
     dossiers without errors, and show each failing one by its findings
-    (`Rendered.failing`). Without it a check with errors is refused.
+    (`Rendered.failing`). Without it a check with errors is refused. ``memo``: the live
+    preview's `RenderMemo`; the result is the same with or without it.
     """
     if not checked.ok and not only_ok:
         raise ValueError("render() takes a check without errors; look at Checked.ok first")
@@ -201,14 +291,29 @@ def render(
     )
     left_out = {f.name for f in failing}
     env = document_environment(config.templates_dir, config.language, config.cache_dir)
-    dossiers = tuple(
-        render_documents(
+    if memo is not None:
+        templates = f"{config.language}:{folder_digest(config.templates_dir)}"
+        if memo.templates != templates:
+            memo.templates, memo.dossiers, memo.pages = templates, {}, {}
+
+    def rendered(d: CheckedDossier) -> RenderedDossier:
+        assert d.prose is not None
+        slug = d.loaded.slug
+        if memo is not None and slug in memo.dossiers and memo.dossiers[slug][0] is d:
+            return memo.dossiers[slug][1]
+        made = render_documents(
             d.loaded,
             d.prose,
             env,
             config.language,
-            site_keys=lambda d=d: site_keys(d.loaded),  # type: ignore[misc]
+            site_keys=lambda: site_keys(d.loaded),
         )
+        if memo is not None:
+            memo.dossiers[slug] = (d, made)
+        return made
+
+    dossiers = tuple(
+        rendered(d)
         for d in checked.dossiers
         if d.prose is not None and d.loaded.slug not in left_out
     )
@@ -220,6 +325,7 @@ def render(
         summary=checked.summary(),
         downloads=downloads,
         failing=failing,
+        memo=memo.pages if memo is not None else None,
     )
     nav = generate_nav(dossiers, config.language, failing)
     files: dict[str, str | bytes] = {

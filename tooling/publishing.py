@@ -68,8 +68,22 @@ def write_documents(
     With ``cache``, a PDF or DOCX whose inputs (its pandoc source, the templates folder, the
     tools' versions, the toolkit's code) are unchanged is taken from it, not made again.
     """
-    pdf_dir = config.templates_dir / "pdf"
     written = [write_file(root, f"{d.dossier}/{d.id}.md", d.markdown) for d in documents]
+    made = make_documents(documents, config, jobs=jobs, progress=progress, cache=cache)
+    written.extend(write_file(root, path, data) for path, data in made.items())
+    return written
+
+
+def make_documents(
+    documents: Sequence[Document],
+    config: Config,
+    *,
+    jobs: int = 2,
+    progress: Progress,
+    cache: BuildCache | None = None,
+) -> dict[str, bytes]:
+    """Each document's PDF and DOCX, by path (``<dossier>/<id>.pdf``); see `write_documents`."""
+    pdf_dir = config.templates_dir / "pdf"
     pdfs = _Outputs("pdf", documents, cache, pdf_dir, lambda d: d.pandoc_source(for_pdf=True))
     docxs = _Outputs("docx", documents, cache, pdf_dir, lambda d: d.pandoc_source(for_pdf=False))
     progress(f"rendering {pdfs.describe('PDF')} and {docxs.describe('DOCX')} on {jobs} worker(s)")
@@ -88,11 +102,9 @@ def write_documents(
         ]
         pdfs.made(pdf.render_many(jobs_, workers=jobs))
         docxs.made(list(made))
-    for doc, data in pdfs.results():
-        written.append(write_file(root, f"{doc.dossier}/{doc.id}.pdf", data))
-    for doc, data in docxs.results():
-        written.append(write_file(root, f"{doc.dossier}/{doc.id}.docx", data))
-    return written
+    files = {f"{doc.dossier}/{doc.id}.pdf": data for doc, data in pdfs.results()}
+    files.update({f"{doc.dossier}/{doc.id}.docx": data for doc, data in docxs.results()})
+    return files
 
 
 class _Outputs:

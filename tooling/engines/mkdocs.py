@@ -18,7 +18,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -104,10 +104,33 @@ def run_mkdocs(
     Returns:
         What the cache did ("" without one).
     """
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import MkDocsException
-
     from tooling.engines import mkdocs_parallel
+
+    return _strict_build(
+        config_file,
+        lambda: _load(config_file, docs_dir, site_dir, nav),
+        chrome,
+        lambda cfg: mkdocs_parallel.build(cfg, cache=cache, fork=mkdocs_parallel.usable()),
+    )
+
+
+def _load(config_file: Path, docs_dir: Path, site_dir: Path, nav: list[Any] | None) -> Any:
+    from mkdocs.config import load_config
+
+    overrides: dict[str, Any] = {"docs_dir": str(docs_dir), "site_dir": str(site_dir)}
+    if nav is not None:
+        overrides["nav"] = nav
+    return load_config(config_file=str(config_file), strict=True, **overrides)
+
+
+def _strict_build(
+    config_file: Path,
+    load: Callable[[], Any],
+    chrome: SiteChrome | None,
+    run: Callable[[Any], str],
+) -> str:
+    """Load the configuration and build with it; any MkDocs warning becomes a DossierError."""
+    from mkdocs.exceptions import MkDocsException
 
     if not config_file.is_file():
         raise DossierError(
@@ -122,23 +145,13 @@ def run_mkdocs(
     logger.propagate = False  # MkDocs' own lines stay out of our output; we report them
     plugin: Any = None
     try:
-        overrides: dict[str, Any] = {
-            "docs_dir": str(docs_dir),
-            "site_dir": str(site_dir),
-            "strict": True,
-        }
-        if nav is not None:
-            overrides["nav"] = nav
-        cfg = load_config(config_file=str(config_file), **overrides)
+        cfg = load()
         plugin = cfg.plugins.get("dossiers")
         if plugin is not None:
             plugin.pages_on_disk = True
             plugin.chrome = chrome
-        # The same files as MkDocs' own build, on two cores where it can fork
-        kept = mkdocs_parallel.build(cfg, cache=cache, fork=mkdocs_parallel.usable())
-        if (
-            handler.messages
-        ):  # strict mode aborts on warnings; anything else logged is ours to report
+        kept = run(cfg)
+        if handler.messages:  # strict mode aborts on warnings; anything else logged is ours
             raise MkDocsException("warnings")
     except (MkDocsException, OSError) as exc:
         details = "\n  ".join(handler.messages) or str(exc)
@@ -154,6 +167,67 @@ def run_mkdocs(
             plugin.pages_on_disk = False
             plugin.chrome = None
     return kept
+
+
+class LiveSite:
+    """The site of the live preview (`tooling.serve`): MkDocs loaded once, built again and
+    again into the same folder, each time converting, rendering and writing only the pages
+    that changed (`mkdocs_parallel.Session`). A change to mkdocs.yml or the theme overrides
+    loads MkDocs' configuration anew. Builds run in this process: the first on two cores,
+    later ones on one (the preview then serves from threads, and forking them is unsafe)."""
+
+    def __init__(self, config_file: Path, docs_dir: Path, site_dir: Path, cache: Path | None):
+        self.config_file, self.docs_dir, self.site_dir, self.cache = (
+            config_file,
+            docs_dir,
+            site_dir,
+            cache,
+        )
+        self._cfg: Any = None
+        self._session: Any = None
+        self._state: object = None
+        self._custom: Path | None = None  # the theme's custom_dir (overrides)
+
+    def build(self, nav: list[Any], chrome: SiteChrome | None) -> str:
+        """Build the site from the docs folder; raise DossierError on a warning or failure."""
+        from tooling.engines import mkdocs_parallel
+
+        def load() -> Any:
+            state = self._setup_state()
+            if self._cfg is None or state != self._state:
+                self._cfg = _load(self.config_file, self.docs_dir, self.site_dir, nav)
+                custom = self._cfg.theme.custom_dir
+                self._custom = Path(custom) if custom else None
+                self._session, self._state = mkdocs_parallel.Session(), self._setup_state()
+            else:
+                self._cfg["nav"] = nav
+            return self._cfg
+
+        def run(cfg: Any) -> str:
+            try:
+                fork = mkdocs_parallel.usable()  # before the preview's threads start
+                return mkdocs_parallel.build(
+                    cfg, cache=self.cache, fork=fork, session=self._session
+                )
+            except BaseException:
+                self._cfg = None  # a failed build leaves plugins half-way: load anew
+                raise
+
+        return _strict_build(self.config_file, load, chrome, run)
+
+    def _setup_state(self) -> object:
+        """What decides MkDocs' configuration: mkdocs.yml and the theme overrides' files."""
+        paths = [self.config_file]
+        if self._custom is not None and self._custom.is_dir():
+            paths.extend(sorted(p for p in self._custom.rglob("*") if p.is_file()))
+        found = []
+        for path in paths:
+            try:
+                stat = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), stat.st_mtime_ns, stat.st_size))
+        return found
 
 
 class _WarmProcess:

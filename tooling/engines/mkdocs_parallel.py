@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tooling.engines.page_cache import PageCache
+from tooling.engines.page_cache import PageCache, add_theme_files
 
 _MINIMUM_PAGES = 16
 """Below this, forking costs more than it saves: the serial build runs."""
@@ -62,12 +62,30 @@ class _Capture(logging.Handler):
         self.records.append((record.name, record.levelno, record.getMessage()))
 
 
-def build(config: Any, *, cache: Path | None = None, fork: bool = True) -> str:
+class Session:
+    """What the live preview (`tooling.serve`) keeps between its builds in one process.
+
+    The configuration is set up by the plugins once (``on_config``); every page's
+    conversion and rendering stay in memory by key (`PageCache`), and the site folder is
+    not emptied: a page whose rendering is the one written there last time is not written
+    again, and files the new build does not make are removed after it.
+    """
+
+    def __init__(self) -> None:
+        self.configured = False
+        self.memory: dict[str, Any] = {}  # page cache key -> its state
+        self.written: dict[str, str] = {}  # page file in the site -> the key of its content
+
+
+def build(
+    config: Any, *, cache: Path | None = None, fork: bool = True, session: Session | None = None
+) -> str:
     """``mkdocs build`` of ``config`` (strict as configured), on two processes with ``fork``.
 
     With ``cache`` (a `tooling.build_cache` folder), a page whose inputs are unchanged is
-    taken from it (`_PageCache`) instead of converted and rendered. Returns what the cache
-    did, for the progress line ("" without one).
+    taken from it (`PageCache`) instead of converted and rendered. With ``session`` (the
+    live preview), ``config`` is the one of the session's earlier builds. Returns what the
+    cache did, for the progress line ("" without one).
 
     Raises what ``mkdocs.commands.build.build`` raises (``Abort`` for warnings in strict
     mode and build errors).
@@ -86,12 +104,14 @@ def build(config: Any, *, cache: Path | None = None, fork: bool = True) -> str:
         logger.addHandler(warning_counter)
     inclusion = InclusionLevel.is_included
     try:
-        config = config.plugins.on_config(config)
+        if session is None or not session.configured:
+            config = config.plugins.on_config(config)
         config.plugins.on_pre_build(config=config)
-        utils.clean_directory(config.site_dir)
+        if session is None:
+            utils.clean_directory(config.site_dir)
         files = get_files(config)
         env = config.theme.get_env()
-        files.add_files_from_theme(env, config)
+        add_theme_files(files, env, config, cache)
         files = config.plugins.on_files(files, config=config)
         set_exclusions(files, config)
         nav = get_navigation(files, config)
@@ -101,7 +121,7 @@ def build(config: Any, *, cache: Path | None = None, fork: bool = True) -> str:
             if file.page is None and file.inclusion.is_not_in_nav():
                 Page(None, file, config)
         pages = [file.page for file in doc_files]
-        kept = PageCache.open(cache, config, files)
+        kept = PageCache.open(cache, config, files, session)
         with _Partner() as partner:
             convert = [i for i, page in enumerate(pages) if not kept.restore(page)]
             if len(convert) >= _MINIMUM_PAGES and fork:
@@ -123,7 +143,7 @@ def build(config: Any, *, cache: Path | None = None, fork: bool = True) -> str:
             added.update(partner.finish({i: added[i] for i in render if i in added}))
             if search is not None:
                 search.search_index.entries = [e for i in sorted(added) for e in added[i]]
-        files.copy_static_files(dirty=False, inclusion=inclusion)
+        files.copy_static_files(dirty=session is not None, inclusion=inclusion)
         for template in config.theme.static_templates:
             mkdocs_build._build_theme_template(template, env, files, config, nav)
         for template in config.extra_templates:
@@ -135,7 +155,11 @@ def build(config: Any, *, cache: Path | None = None, fork: bool = True) -> str:
         if counts := warning_counter.get_counts():
             message = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
             raise Abort(f"Aborted with {message} in strict mode!")
-        return kept.keep(pages, convert, render, added)  # only a build without warnings
+        said = kept.keep(pages, convert, render, added)  # only a build without warnings
+        if session is not None:
+            session.configured = True
+            _remove_stale(config.site_dir, files, config)
+        return said
     except Exception as exc:
         config.plugins.on_build_error(error=exc)
         if isinstance(exc, BuildError):
@@ -144,6 +168,21 @@ def build(config: Any, *, cache: Path | None = None, fork: bool = True) -> str:
         raise
     finally:
         logger.removeHandler(warning_counter)
+
+
+def _remove_stale(site: str, files: Any, config: Any) -> None:
+    """Remove what an earlier build of the session wrote and this one did not make."""
+    made = {os.path.normpath(file.abs_dest_path) for file in files}
+    made.update(
+        os.path.normpath(os.path.join(site, name))
+        for name in (*config.theme.static_templates, *config.extra_templates)
+    )
+    made.add(os.path.normpath(os.path.join(site, "sitemap.xml.gz")))
+    for folder, _, names in os.walk(site):
+        for name in names:
+            path = os.path.normpath(os.path.join(folder, name))
+            if path not in made and not path.startswith(os.path.join(site, "search") + os.sep):
+                os.unlink(path)
 
 
 def _search_plugin(config: Any) -> Any:

@@ -25,6 +25,7 @@ The output is byte-identical to a build without the cache (tests/test_build_cach
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 import zlib
@@ -44,22 +45,47 @@ _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 class PageCache:
-    """The kept pages of one build; without a store (no cache), every page is made."""
+    """The kept pages of one build; without a store (no cache), every page is made.
 
-    def __init__(self, store: BuildCache | None, site: str, files: Any) -> None:
+    With a `Session` (the live preview), states are also kept in memory, and a page whose
+    file in the site already holds its rendering is not written again.
+    """
+
+    def __init__(
+        self, store: BuildCache | None, site: str, files: Any, session: Any = None
+    ) -> None:
         self.store = store
         self.site = site
         self.files = files
+        self.session = session
+        self.memory: dict[str, Any] = session.memory if session is not None else {}
         self.addresses = {file.dest_uri for file in files} if store is not None else set()
         self.converted: dict[str, str] = {}  # page source -> conversion key
         self.rendered: dict[str, str] = {}  # page source -> rendering key
 
     @classmethod
-    def open(cls, folder: Path | None, config: Any, files: Any) -> PageCache:
+    def open(cls, folder: Path | None, config: Any, files: Any, session: Any = None) -> PageCache:
         """The cache for this build (after the plugins' ``on_files``: the chrome is set)."""
         if folder is None or not set(config.plugins) <= _PLUGINS:
             return cls(None, "", files)
-        return cls(BuildCache(folder, limit_bytes=0), _site_key(config), files)
+        return cls(BuildCache(folder, limit_bytes=0), _site_key(config), files, session)
+
+    def _state(self, digest: str) -> Any:
+        """The state kept under ``digest``: from memory, else from the store; or None."""
+        state = self.memory.get(digest)
+        if state is None and self.store is not None:
+            raw = self.store.get(KIND, digest)
+            if raw is not None:
+                state = json.loads(zlib.decompress(raw))
+                if self.session is not None:
+                    self.memory[digest] = state
+        return state
+
+    def _put(self, digest: str, state: dict[str, Any]) -> None:
+        assert self.store is not None
+        self.store.put(KIND, digest, _pack(state))
+        if self.session is not None:
+            self.memory[digest] = state
 
     def restore(self, page: Any) -> bool:
         """Give ``page`` its kept conversion; False when there is none to use."""
@@ -67,11 +93,8 @@ class PageCache:
             return False
         digest = key("conversion", self.site, page.file.src_uri, page.file.content_bytes)
         self.converted[page.file.src_uri] = digest
-        raw = self.store.get(KIND, digest)
-        if raw is None:
-            return False
-        state = json.loads(zlib.decompress(raw))
-        if not self._links_hold(page, state):
+        state = self._state(digest)
+        if state is None or not self._links_hold(page, state):
             return False
         _set_converted(page, state, self.files)
         return True
@@ -88,12 +111,15 @@ class PageCache:
             source = page.file.src_uri
             digest = key("rendering", self.converted[source], navigation)
             self.rendered[source] = digest
-            raw = self.store.get(KIND, digest)
-            if raw is None:
+            state = self._state(digest)
+            if state is None:
                 todo.append(index)
                 continue
-            state = json.loads(zlib.decompress(raw))
-            utils.write_file(state["html"].encode("utf-8"), page.file.abs_dest_path)
+            target = page.file.abs_dest_path
+            written = self.session.written if self.session is not None else {}
+            if written.get(target) != digest or not os.path.isfile(target):
+                utils.write_file(state["html"].encode("utf-8"), target)
+                written[target] = digest
             search[index] = state["search"]
         return todo
 
@@ -111,7 +137,7 @@ class PageCache:
             page = pages[index]
             state = _converted_state(page)
             if state is not None:
-                self.store.put(KIND, self.converted[page.file.src_uri], _pack(state))
+                self._put(self.converted[page.file.src_uri], state)
         for index in rendered:
             page = pages[index]
             try:
@@ -119,7 +145,10 @@ class PageCache:
             except (OSError, UnicodeDecodeError):
                 continue  # an empty page is not written: it is made every time
             state = {"html": html, "search": search.get(index, [])}
-            self.store.put(KIND, self.rendered[page.file.src_uri], _pack(state))
+            digest = self.rendered[page.file.src_uri]
+            self._put(digest, state)
+            if self.session is not None:
+                self.session.written[page.file.abs_dest_path] = digest
         return (
             f"{len(pages) - len(rendered)} of {len(pages)} unchanged, from the cache; "
             f"{len(converted)} converted, {len(rendered)} rendered"
@@ -139,6 +168,45 @@ class PageCache:
             ):
                 return False
         return all(self.files.get_file_from_path(uri) for uri in state["links"])
+
+
+def add_theme_files(files: Any, env: Any, config: Any, folder: Path | None) -> None:
+    """``files.add_files_from_theme(env, config)``, with the theme's list of files kept.
+
+    MkDocs lists every file of the theme's folders (Material's has some 14,000, mostly
+    icons) and matches each against its patterns: half a second a build. The list depends
+    only on the theme's folders, so it is kept in memory and in the build cache under
+    MkDocs' and Material's versions, the folders and the custom folder's files.
+    """
+    from mkdocs.structure.files import File
+
+    if folder is None:
+        files.add_files_from_theme(env, config)
+        return
+    custom = config.theme.custom_dir
+    digest = key(
+        "theme",
+        versions(*_TOOLS),
+        json.dumps(list(config.theme.dirs)),
+        json.dumps(list(config.theme.static_templates)),
+        folder_digest(Path(custom)) if custom else "",
+    )
+    found = _THEME_FILES.get(digest)
+    store = BuildCache(folder, limit_bytes=0)
+    if found is None and (raw := store.get("theme", digest)) is not None:
+        found = [tuple(item) for item in json.loads(raw)]
+    if found is None:
+        listed = type(files)([])
+        listed.add_files_from_theme(env, config)
+        found = [(f.src_uri, f.src_dir) for f in listed]
+        store.put("theme", digest, json.dumps(found).encode("utf-8"))
+    _THEME_FILES[digest] = found
+    for path, directory in found:
+        if files.get_file_from_path(path) is None:  # the docs' files come first
+            files.append(File(path, directory, config.site_dir, config.use_directory_urls))
+
+
+_THEME_FILES: dict[str, list[tuple[str, str]]] = {}
 
 
 def _site_key(config: Any) -> str:

@@ -28,6 +28,7 @@ from tooling.site.paths import (
     HOME,
     document_page,
     dossier_page,
+    download_path,
     indication_page,
     relative,
     versions_page,
@@ -91,15 +92,26 @@ def generate_pages(
     summary: Mapping[str, object] | None = None,
     downloads: Downloads | None = None,
     failing: Sequence[FailingDossier] = (),
+    memo: dict[str, Any] | None = None,
 ) -> dict[str, str]:
     """Every page of the site: relative path -> Markdown. A pure function of its inputs.
 
     ``downloads`` tells which PDF/DOCX files exist (default: all, as after a build); links
     to absent ones are left out so no link is broken. ``failing`` (the preview of `mkdocs
     serve` only): dossiers with errors, each shown by its findings at its own address and
-    listed on the home page.
+    listed on the home page. ``memo`` (the live preview, `pipeline.RenderMemo`): a
+    dossier's view and pages from the last call, used again while the dossier is the very
+    same object and the same downloads of it exist; the caller empties it when the
+    templates change.
     """
-    views = [dossier_view(d, language, downloads) for d in dossiers]
+    kept: dict[str, Any] = memo if memo is not None else {}
+    present = [_present(d, downloads) for d in dossiers]
+    views = [
+        kept[d.slug][2]
+        if d.slug in kept and kept[d.slug][0] is d and kept[d.slug][1] == there
+        else dossier_view(d, language, downloads)
+        for d, there in zip(dossiers, present, strict=True)
+    ]
 
     def render(page: str, template: str, **context: Any) -> str:
         return render_template(
@@ -120,8 +132,12 @@ def generate_pages(
         )
 
     pages = {HOME: render(HOME, "home.md.j2", dossiers=views, failing=list(failing))}
-    for view in views:
-        pages.update(_dossier_pages(view, render))
+    for dossier, there, view in zip(dossiers, present, views, strict=True):
+        hit = kept.get(dossier.slug)
+        own = hit[3] if hit is not None and hit[2] is view else _dossier_pages(view, render)
+        if memo is not None:
+            memo[dossier.slug] = (dossier, there, view, own)
+        pages.update(own)
     from tooling.site.decisions import decision_pages  # decision tables and their JSON
 
     pages.update(decision_pages(dossiers, render, language))
@@ -139,6 +155,17 @@ def generate_pages(
         dossiers=views,
     )
     return pages
+
+
+def _present(dossier: RenderedDossier, downloads: Downloads | None) -> tuple[bool, ...]:
+    """Which of the dossier's PDF and DOCX files exist (all, without ``downloads``)."""
+    if downloads is None:
+        return ()
+    return tuple(
+        downloads(download_path(dossier.slug, doc.id, extension))
+        for doc in dossier.documents
+        for extension in ("pdf", "docx")
+    )
 
 
 def _dossier_pages(view: DossierView, render: Any) -> dict[str, str]:
