@@ -35,8 +35,10 @@ every run is sampled here, as a cold build at 1,000 dossiers is too long to run 
    ``serving http://...`` line, ``--edits`` times: write an edit to one dossier.yaml, then
    GET (every 20 ms) the page that shows the edited text (the page the rebuild showed it on,
    for that dossier) until the response holds the new word. Save-to-refresh is the time from
-   the write to that response: median and max. The server is stopped with SIGINT (its
-   process group killed on any failure).
+   the write to that response: median and max. Each edit is written once the server has
+   printed nothing for 2 s (after the page it makes the PDF and DOCX in the background),
+   so this is save-to-refresh at rest. The server is stopped with SIGINT (its process group
+   killed on any failure).
 4. **plain mkdocs**: ``mkdocs build --strict`` of the same pages with Material's defaults
    (the full menu on every page), prepared by bench/site.py (its ``PREPARE_PLAIN``; PDF and
    DOCX are placeholders there), beside our cold build's site part and total. Material's
@@ -99,7 +101,8 @@ REBUILD_TARGETS = {38: 0.25, 300: 0.10}  # dossiers -> rebuild wall / cold wall,
 REFRESH_TARGETS = {38: 1.0}  # dossiers -> save-to-refresh (max over the edits), seconds
 POLL_S = 0.02
 REFRESH_TIMEOUT_S = 120.0  # an edit that shows no sooner has failed
-PAUSE_BETWEEN_EDITS_S = 1.0
+QUIET_S = 2.0  # an edit is written once the server has printed nothing for this long
+SETTLE_TIMEOUT_S = 600.0
 
 # The first condition of the position: "  conditions:\n    - id: x\n      text: ...".
 _CONDITION = re.compile(r"(?m)^(  conditions:\n    - id: [^\n]+\n      text: )([^\n]*)$")
@@ -425,6 +428,30 @@ class Server:
             )
         return next(at for at, text in self.lines if _SERVING.search(text))
 
+    def wait_quiet(self, quiet: float, timeout: float) -> float:
+        """Wait until the server has printed nothing for ``quiet`` seconds; the time waited.
+
+        At least ``quiet`` seconds: its line about the last build may come after the page.
+
+        After the first page it may still make documents and rebuild pages in the
+        background; an edit written meanwhile waits for that work, and that is another
+        measurement (what the server does when busy) than save-to-refresh at rest.
+        """
+        start = time.perf_counter()
+        while True:
+            now = time.perf_counter()
+            last = max(start, self.started + (self.lines[-1][0] if self.lines else 0.0))
+            if now - last >= quiet:
+                return now - start
+            if now - start > timeout:
+                raise Failed(
+                    f"dossier serve kept printing for {timeout:.0f} s after an edit:\n"
+                    + "\n".join(t for _, t in self.lines[-20:])
+                )
+            if self.process.poll() is not None:
+                raise Failed(f"dossier serve ended (exit {self.process.returncode})")
+            time.sleep(0.05)
+
     def stop(self) -> dict[str, Any]:
         """SIGINT, as Ctrl-C; what happened."""
         self._done.set()
@@ -515,6 +542,7 @@ def measure_serve(
             url = server.url + page
             if fetch(url) is None:
                 raise Failed(f"dossier serve does not serve {url} (the page of the edit)")
+            settled = server.wait_quiet(QUIET_S, SETTLE_TIMEOUT_S)
             mark = len(server.lines)
             written = time.perf_counter()
             edit_dossier(project / "dossiers" / slug / "dossier.yaml", word)
@@ -540,11 +568,18 @@ def measure_serve(
                     "word": word,
                     "seconds": seconds,
                     "polls": polls,
-                    "server_lines": [t for _, t in server.lines[mark:]],
+                    "waited_for_quiet_s": settled,
+                    "mark": mark,
                 }
             )
-            say(f"  serve: edit {n + 1} ({slug}): {seconds * 1000:.0f} ms to {page}")
-            time.sleep(PAUSE_BETWEEN_EDITS_S)  # let the server finish what follows the page
+            say(
+                f"  serve: edit {n + 1} ({slug}): {seconds * 1000:.0f} ms to {page} "
+                f"(written after {settled:.1f} s of waiting for the server to be quiet)"
+            )
+        server.wait_quiet(QUIET_S, SETTLE_TIMEOUT_S)  # the last edit's lines, then stop
+        marks = [r.pop("mark") for r in results] + [len(server.lines)]
+        for result, begin, end in zip(results, marks, marks[1:], strict=False):
+            result["server_lines"] = [t for _, t in server.lines[begin:end]]
         stopped = server.stop()
     except BaseException:
         server.kill()
