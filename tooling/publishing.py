@@ -10,6 +10,7 @@ every document's PDF and DOCX beside its page (``documenten/<dossier>/<id>.pdf``
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -84,8 +85,8 @@ def make_documents(
 ) -> dict[str, bytes]:
     """Each document's PDF and DOCX, by path (``<dossier>/<id>.pdf``); see `write_documents`."""
     pdf_dir = config.templates_dir / "pdf"
-    pdfs = _Outputs("pdf", documents, cache, pdf_dir, lambda d: d.pandoc_source(for_pdf=True))
-    docxs = _Outputs("docx", documents, cache, pdf_dir, lambda d: d.pandoc_source(for_pdf=False))
+    pdfs = _Outputs("pdf", documents, cache, pdf_dir, lambda d: d.pdf_body)
+    docxs = _Outputs("docx", documents, cache, pdf_dir, lambda d: d.markdown)
     progress(f"rendering {pdfs.describe('PDF')} and {docxs.describe('DOCX')} on {jobs} worker(s)")
     reference_doc = pdf_dir / "reference.docx"
 
@@ -112,7 +113,10 @@ class _Outputs:
 
     The key of each is its pandoc source with everything else that decides the output:
     the PDF templates folder (Typst templates, reference.docx, images they name), pandoc's
-    and Typst's versions and the toolkit's code.
+    and Typst's versions and the toolkit's code. The source is `Document.pandoc_source`:
+    the metadata as YAML, then the body; the key takes the metadata as sorted JSON and the
+    body instead (with PyYAML's version and the toolkit's code, which decide the YAML), the
+    same facts without writing YAML for every document of a rebuild.
     """
 
     def __init__(
@@ -121,7 +125,7 @@ class _Outputs:
         documents: Sequence[Document],
         cache: BuildCache | None,
         templates: Path,
-        source: Callable[[Document], str],
+        body: Callable[[Document], str],
     ) -> None:
         self.kind = kind
         self.cache = cache
@@ -131,11 +135,12 @@ class _Outputs:
         if cache is not None:
             tools = (
                 toolkit_fingerprint(),
-                versions("pypandoc_binary", "pypandoc", "typst"),
+                versions("pypandoc_binary", "pypandoc", "typst", "PyYAML"),
                 folder_digest(templates),
             )
             for index, doc in enumerate(documents):
-                digest = key(kind, *tools, doc.pdf_template, source(doc))
+                meta = json.dumps(doc.metadata, sort_keys=True, default=repr, ensure_ascii=False)
+                digest = key(kind, *tools, doc.pdf_template, meta, body(doc))
                 self.keys.append(digest)
                 data = cache.get(kind, digest)
                 if data is not None:
