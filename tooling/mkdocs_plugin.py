@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import jinja2
@@ -63,6 +64,10 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
     chrome: SiteChrome | None = None
     """Set by `engines.mkdocs.run_mkdocs` with the pages: the site's name, logo and footer."""
 
+    pages: Mapping[str, str] | None = None
+    """Set by `engines.mkdocs.run_mkdocs`: the pages `dossier build` hands over in memory
+    (writing thousands of pages to a folder for MkDocs to read back cost seconds)."""
+
     def __init__(self) -> None:
         self.full_menu = True  # from the site's chrome: [site] menu in dossier.toml
         self.command: str | None = None
@@ -102,6 +107,9 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
         if self.pages_on_disk:
             if self.chrome is not None:
                 self.full_menu = _apply_chrome(self.chrome, files, config)
+            if self.pages:  # a page replaces the plain Markdown of its document
+                added = [File.generated(config, p, content=t) for p, t in self.pages.items()]
+                return Files([f for f in files if f.src_uri not in self.pages] + added)
             return files
         from tooling import pipeline
 

@@ -230,8 +230,8 @@ def publish_site(
         write_documents(
             documents, docs_dir / DOCUMENTS, config, jobs=jobs, progress=progress, cache=cache
         )
-        for path, text in {**pages, **(files or {})}.items():  # a page replaces plain Markdown
-            write_file(docs_dir, path, text)
+        for path, content in (files or {}).items():
+            write_file(docs_dir, path, content)
         progress(f"building the site: {len(pages)} pages")
         kept = engine.build(
             config.root / engine.MKDOCS_FILE,
@@ -240,6 +240,7 @@ def publish_site(
             nav,
             chrome,
             cache=cache.folder if cache is not None else None,
+            pages=pages,  # in memory: thousands of files less to write and remove
         )
         if kept:
             progress(f"pages: {kept}")

@@ -18,7 +18,7 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -59,15 +59,17 @@ def build(
     chrome: SiteChrome | None = None,
     *,
     cache: Path | None = None,
+    pages: Mapping[str, str] | None = None,
 ) -> str:
     """Build the site (in the warm process when one is waiting); raise DossierError on failure.
 
     With ``cache`` (a folder of `tooling.build_cache`), pages whose inputs are unchanged
-    are taken from it. Returns what the cache did, for the progress line ("" without one).
+    are taken from it. ``pages`` (path -> Markdown) are added to the docs folder's files in
+    memory. Returns what the cache did, for the progress line ("" without one).
     """
     if _warm is not None:
-        return _warm.run(config_file, docs_dir, site_dir, nav, chrome, cache)
-    return run_mkdocs(config_file, docs_dir, site_dir, nav, chrome, cache)
+        return _warm.run(config_file, docs_dir, site_dir, nav, chrome, cache, pages)
+    return run_mkdocs(config_file, docs_dir, site_dir, nav, chrome, cache, pages)
 
 
 class _Collect(logging.Handler):
@@ -90,6 +92,7 @@ def run_mkdocs(
     nav: list[Any] | None = None,
     chrome: SiteChrome | None = None,
     cache: Path | None = None,
+    pages: Mapping[str, str] | None = None,
 ) -> str:
     """Run ``mkdocs build --strict`` in-process; any MkDocs warning becomes a DossierError.
 
@@ -100,6 +103,7 @@ def run_mkdocs(
         nav: The navigation (mkdocs.yml form); None keeps mkdocs.yml's.
         chrome: The site's name, logo and footer, for the `dossiers` plugin to set.
         cache: The build cache's folder: pages whose inputs are unchanged come from there.
+        pages: Pages (path -> Markdown) beside the docs folder's files, in memory.
 
     Returns:
         What the cache did ("" without one).
@@ -110,6 +114,7 @@ def run_mkdocs(
         config_file,
         lambda: _load(config_file, docs_dir, site_dir, nav),
         chrome,
+        pages,
         lambda cfg: mkdocs_parallel.build(cfg, cache=cache, fork=mkdocs_parallel.usable()),
     )
 
@@ -127,6 +132,7 @@ def _strict_build(
     config_file: Path,
     load: Callable[[], Any],
     chrome: SiteChrome | None,
+    pages: Mapping[str, str] | None,
     run: Callable[[Any], str],
 ) -> str:
     """Load the configuration and build with it; any MkDocs warning becomes a DossierError."""
@@ -150,6 +156,13 @@ def _strict_build(
         if plugin is not None:
             plugin.pages_on_disk = True
             plugin.chrome = chrome
+            plugin.pages = pages
+        elif pages:
+            raise DossierError(
+                "mkdocs.yml does not list the `dossiers` plugin, which adds the pages",
+                Location(config_file.name),
+                hint="add `- dossiers` under `plugins:` (see docs/site.md)",
+            )
         kept = run(cfg)
         if handler.messages:  # strict mode aborts on warnings; anything else logged is ours
             raise MkDocsException("warnings")
@@ -166,6 +179,7 @@ def _strict_build(
         if plugin is not None:  # MkDocs keeps the plugin for the next build in this process
             plugin.pages_on_disk = False
             plugin.chrome = None
+            plugin.pages = None
     return kept
 
 
@@ -213,7 +227,7 @@ class LiveSite:
                 self._cfg = None  # a failed build leaves plugins half-way: load anew
                 raise
 
-        return _strict_build(self.config_file, load, chrome, run)
+        return _strict_build(self.config_file, load, chrome, None, run)
 
     def _setup_state(self) -> object:
         """What decides MkDocs' configuration: mkdocs.yml and the theme overrides' files."""
@@ -262,9 +276,10 @@ class _WarmProcess:
         nav: list[Any] | None,
         chrome: SiteChrome | None = None,
         cache: Path | None = None,
+        pages: Mapping[str, str] | None = None,
     ) -> str:
         """Build the site as `run_mkdocs` does; raise its DossierError on failure."""
-        request = (config_file, docs_dir, site_dir, nav, chrome, cache)
+        request = (config_file, docs_dir, site_dir, nav, chrome, cache, pages)
         if self._conn is None:
             return run_mkdocs(*request)
         self._asked = True
