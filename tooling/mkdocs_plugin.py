@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
