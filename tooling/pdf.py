@@ -13,6 +13,11 @@ DOCX, whose dates ``--sandbox`` would reset to 1970, images become their alt tex
 Typst reads files only below its root folder. Both have time limits: pandoc as a subprocess,
 Typst by compiling in worker processes (:func:`render_many`) that are killed when a
 document takes too long.
+
+:func:`render_pdf` runs one pandoc per document. :func:`render_many`'s workers each keep one
+``pandoc lua`` process (:class:`_Converter`) for all their documents, because starting
+pandoc costs more than converting a letter; it gives the same Typst source, byte for byte
+(``tests/test_pdf_batch.py``; see ``docs/pdf-pipeline.md``).
 """
 
 from __future__ import annotations
@@ -59,11 +64,11 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 PANDOC_TIMEOUT_S = 30
+"""Seconds pandoc may take for one document; a letter takes ~0.05 s (~0.01 s in a worker)."""
 PANDOC_HEAP_MB = 1024
 """pandoc's heap limit (its ``+RTS -M``); the Markdown of a long dossier needs a few MB."""
 WORKER_MEMORY_MB = 4096
 """Address space of a PDF worker (typst with its embedded fonts maps about 300 MB)."""
-"""Seconds one pandoc run may take; a letter takes ~0.05 s."""
 DOCUMENT_TIMEOUT_S = 30.0
 """Seconds :func:`render_many` allows one document (pandoc and Typst); a letter takes ~0.1 s."""
 
@@ -622,8 +627,8 @@ class _Converter:
 _Job = tuple[str, Path, Path | None]
 
 
-def _render_job(job: _Job, converter: _Converter) -> bytes:
-    """Render one ``render_many`` job with the pandoc of ``converter``."""
+def _render_job(job: _Job, converter: _Converter | None) -> bytes:
+    """Render one ``render_many`` job with the pandoc of ``converter``, else a pandoc of its own."""
     markdown, template, resource_dir = job
     return _render(markdown, Path(template), resource_dir, converter)
 
@@ -643,7 +648,8 @@ def render_many(
     interrupted, but a worker can be killed. Workers are started with ``spawn`` (forking
     a process that already ran Typst could copy its thread-pool state without its
     threads), so a script calling this needs the usual ``if __name__ == "__main__":``
-    guard. They die with this process (:func:`tooling.processes.die_with_parent`).
+    guard. They die with this process (:func:`tooling.processes.die_with_parent`), and
+    the pandoc each keeps for its documents (:class:`_Converter`) dies with its worker.
 
     Args:
         jobs: Markdown text and template path for each PDF.
@@ -671,7 +677,8 @@ def render_many(
         return []
     if timeout is None and (workers <= 1 or len(full) <= 1):
         results = []
-        with _Converter() as converter:
+        with contextlib.ExitStack() as stack:
+            converter = stack.enter_context(_Converter()) if len(full) > 1 else None
             for index, job in enumerate(full):
                 try:
                     results.append(_render_job(job, converter))
@@ -705,7 +712,12 @@ def _render_in_workers(
         for _ in range(count):
             here, there = context.Pipe()
             process = context.Process(
-                target=_worker_main, args=(there, os.getpid()), name="dossier-pdf", daemon=True
+                target=_worker_main,
+                # One document per worker: its own pandoc run is a little faster (~7 ms)
+                # than starting pandoc's Lua interpreter for it.
+                args=(there, os.getpid(), len(jobs) > count),
+                name="dossier-pdf",
+                daemon=True,
             )
             process.start()
             there.close()
@@ -787,16 +799,22 @@ def _limit_memory(megabytes: int) -> None:
         pass
 
 
-def _worker_main(connection: Connection, parent_pid: int) -> None:
-    """A PDF worker: render the jobs it receives until told to stop (``None``)."""
+def _worker_main(connection: Connection, parent_pid: int, batch: bool = True) -> None:
+    """A PDF worker: render the jobs it receives until told to stop (``None``).
+
+    ``batch``: convert them all with one pandoc (:class:`_Converter`), else one pandoc each.
+    """
     die_with_parent(parent_pid)
     _limit_memory(WORKER_MEMORY_MB)
     # Ctrl-C reaches the whole process group: the parent stops the workers itself, and a
     # KeyboardInterrupt here would print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    with _Converter(die_with_this_process=True) as converter:
-        with contextlib.suppress(PdfError):  # said again, with the document, by to_typst
-            converter.start()  # pandoc starts while this process waits for its first job
+    with contextlib.ExitStack() as stack:
+        converter = None
+        if batch:
+            converter = stack.enter_context(_Converter(die_with_this_process=True))
+            with contextlib.suppress(PdfError):  # said again, with the document, by to_typst
+                converter.start()  # pandoc starts while this process waits for its first job
         while True:
             try:
                 job = connection.recv()
