@@ -35,9 +35,9 @@ every run is sampled here, as a cold build at 1,000 dossiers is too long to run 
    ``serving http://...`` line, ``--edits`` times: write an edit to one dossier.yaml, then
    GET (every 20 ms) the page that shows the edited text (the page the rebuild showed it on,
    for that dossier) until the response holds the new word. Save-to-refresh is the time from
-   the write to that response: median and max. Each edit is written once the server has
-   printed nothing for 2 s (after the page it makes the PDF and DOCX in the background),
-   so this is save-to-refresh at rest. The server is stopped with SIGINT (its process group
+   the write to that response: median and max. Each edit is written once the server is at
+   rest: nothing printed for 2 s and under 10 % of a core used for a second (after the page
+   it makes the PDF and DOCX and rebuilds pages in the background). The server is stopped with SIGINT (its process group
    killed on any failure).
 4. **plain mkdocs**: ``mkdocs build --strict`` of the same pages with Material's defaults
    (the full menu on every page), prepared by bench/site.py (its ``PREPARE_PLAIN``; PDF and
@@ -102,6 +102,7 @@ REFRESH_TARGETS = {38: 1.0}  # dossiers -> save-to-refresh (max over the edits),
 POLL_S = 0.02
 REFRESH_TIMEOUT_S = 120.0  # an edit that shows no sooner has failed
 QUIET_S = 2.0  # an edit is written once the server has printed nothing for this long
+IDLE_CPU = 0.1  # ... and its process tree used less than this share of a core for a second
 SETTLE_TIMEOUT_S = 600.0
 
 # The first condition of the position: "  conditions:\n    - id: x\n      text: ...".
@@ -429,23 +430,31 @@ class Server:
         return next(at for at, text in self.lines if _SERVING.search(text))
 
     def wait_quiet(self, quiet: float, timeout: float) -> float:
-        """Wait until the server has printed nothing for ``quiet`` seconds; the time waited.
+        """Wait until the server is at rest; the time waited.
 
-        At least ``quiet`` seconds: its line about the last build may come after the page.
-
-        After the first page it may still make documents and rebuild pages in the
-        background; an edit written meanwhile waits for that work, and that is another
-        measurement (what the server does when busy) than save-to-refresh at rest.
+        At rest: it printed nothing for ``quiet`` seconds (at least ``quiet`` seconds after
+        the call: its line about the last build may come after the page), and its process
+        tree used under ``IDLE_CPU`` of a core over the last second. After a page it makes
+        documents and rebuilds pages in the background, some of it silently for seconds; an
+        edit written meanwhile waits for that work, which is another measurement (the server
+        busy) than save-to-refresh at rest.
         """
         start = time.perf_counter()
+        samples: list[tuple[float, float]] = []  # (time, CPU seconds of the tree)
         while True:
             now = time.perf_counter()
+            samples.append((now, _tree_cpu(self.process.pid)))
+            while len(samples) > 1 and now - samples[1][0] >= 1.0:
+                samples.pop(0)
+            then, cpu_then = samples[0]
+            used = samples[-1][1] - cpu_then
+            idle = now - then >= 1.0 and 0 <= used < IDLE_CPU * (now - then)
             last = max(start, self.started + (self.lines[-1][0] if self.lines else 0.0))
-            if now - last >= quiet:
+            if now - last >= quiet and idle:
                 return now - start
             if now - start > timeout:
                 raise Failed(
-                    f"dossier serve kept printing for {timeout:.0f} s after an edit:\n"
+                    f"dossier serve was not at rest within {timeout:.0f} s:\n"
                     + "\n".join(t for _, t in self.lines[-20:])
                 )
             if self.process.poll() is not None:
@@ -489,6 +498,22 @@ class Server:
         self._reader.join(timeout=10)
         if self.process.stderr is not None and not self._reader.is_alive():
             self.process.stderr.close()
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of a process tree: each process's, and its waited-for children's."""
+    total = 0
+    for member in _descendants(pid):
+        try:
+            with open(f"/proc/{member}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return total / _TICK
 
 
 def _group_members(pgid: int) -> list[int]:
@@ -574,7 +599,7 @@ def measure_serve(
             )
             say(
                 f"  serve: edit {n + 1} ({slug}): {seconds * 1000:.0f} ms to {page} "
-                f"(written after {settled:.1f} s of waiting for the server to be quiet)"
+                f"(written after {settled:.1f} s of waiting for the server to be at rest)"
             )
         server.wait_quiet(QUIET_S, SETTLE_TIMEOUT_S)  # the last edit's lines, then stop
         marks = [r.pop("mark") for r in results] + [len(server.lines)]
