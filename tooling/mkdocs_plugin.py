@@ -19,6 +19,7 @@ plain `mkdocs build` (not `serve`) renders them, as `dossier build` does. See do
 from __future__ import annotations
 
 import logging
+import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -109,7 +110,10 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
                 self.full_menu = _apply_chrome(self.chrome, files, config)
             if self.pages:  # a page replaces the plain Markdown of its document
                 added = [File.generated(config, p, content=t) for p, t in self.pages.items()]
-                return Files([f for f in files if f.src_uri not in self.pages] + added)
+                ours = [f for f in files if f.src_uri not in self.pages]
+                docs = [f for f in ours if f.src_dir == config.docs_dir] + added
+                docs.sort(key=_walk_order)  # where they would be had they been on disk
+                return Files(docs + [f for f in ours if f.src_dir != config.docs_dir])
             return files
         from tooling import pipeline
 
@@ -276,6 +280,14 @@ class DossierPlugin(BasePlugin[DossierPluginConfig]):  # type: ignore[no-untyped
         if self._documents is not None:
             self._documents.cleanup()
             self._documents = None
+
+
+def _walk_order(file: File) -> tuple[tuple[int, Any], ...]:
+    """Where MkDocs lists a file of the docs folder (`mkdocs.structure.files.get_files`):
+    folder by folder as it walks them, a folder's files (index first) before its folders."""
+    *folders, name = file.src_uri.split("/")
+    first = os.path.splitext(name)[0] not in ("index", "README")
+    return (*((1, folder) for folder in folders), (0, (first, name)))
 
 
 def _replace(files: Files, file: File) -> None:

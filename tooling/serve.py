@@ -59,6 +59,7 @@ VERSION = "/.dossier/version"
 _WAIT_S = 25.0  # a browser's request for the next version is answered after at most this
 _QUIET_S = 0.05  # a save is built once no further change came for this long
 _SHOWN = 20  # findings printed in the terminal per build
+_TRIM_EVERY = 20  # builds between two trims of the build cache
 
 _LIVERELOAD = b"""// dossier serve: reload the page when the preview has built a newer site.
 (function () {
@@ -126,6 +127,7 @@ class Preview:
         self.made: dict[str, tuple[Document, str]] = {}  # its files are of this document
         self._documents: _DocumentsLater | None = None
         self.wanted = threading.Event()  # set when the pages should be built again
+        self.builds = 0
 
     def build(self, reason: str) -> bool:
         """Check, render and build what changed; False when the site could not be built."""
@@ -139,6 +141,9 @@ class Preview:
                 self.say(f"{reason}: the site could not be built; the last good one stays:\n{exc}")
                 return False
         self.versions.bump()
+        self.builds += 1
+        if self.store is not None and self.builds % _TRIM_EVERY == 0:
+            self.store.trim()  # a long session must not outgrow [cache] size_mb
         elapsed = time.perf_counter() - started
         errors = f"; {len(checked.errors)} error(s) shown on their pages" if checked else ""
         self.say(f"{reason}: site ready in {elapsed:.2f} s ({said or 'no cache'}){errors}")

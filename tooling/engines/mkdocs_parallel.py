@@ -156,6 +156,7 @@ def build(
             message = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
             raise Abort(f"Aborted with {message} in strict mode!")
         said = kept.keep(pages, convert, render, added)  # only a build without warnings
+        kept.forget_unused()
         if session is not None:
             session.configured = True
             _remove_stale(config.site_dir, files, config)

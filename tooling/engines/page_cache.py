@@ -40,6 +40,7 @@ KIND = "page"
 _PLUGINS = frozenset({"search", "material/search", "dossiers"})
 """Plugins known to make each page from that page alone (the search index is replayed)."""
 _TOOLS = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jinja2", "babel")
+_MEMORY_DROPS = frozenset({"markdown", "html"})
 _LINK = re.compile(r'(?:href|src)="([^"]*)"')
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
@@ -62,6 +63,7 @@ class PageCache:
         self.addresses = {file.dest_uri for file in files} if store is not None else set()
         self.converted: dict[str, str] = {}  # page source -> conversion key
         self.rendered: dict[str, str] = {}  # page source -> rendering key
+        self._used: set[str] = set()  # keys of the states this build used
 
     @classmethod
     def open(cls, folder: Path | None, config: Any, files: Any, session: Any = None) -> PageCache:
@@ -70,22 +72,38 @@ class PageCache:
             return cls(None, "", files)
         return cls(BuildCache(folder, limit_bytes=0), _site_key(config), files, session)
 
-    def _state(self, digest: str) -> Any:
-        """The state kept under ``digest``: from memory, else from the store; or None."""
+    def _state(self, digest: str, *, need: str = "") -> Any:
+        """The state kept under ``digest``, or None: from memory, else from the store.
+
+        Memory (a session's) keeps states without what is large and seldom needed again
+        (`_MEMORY_DROPS`: a page's Markdown, and a rendering's HTML, which the site folder
+        already holds); ``need`` names such a field when it is needed after all.
+        """
         state = self.memory.get(digest)
-        if state is None and self.store is not None:
-            raw = self.store.get(KIND, digest)
-            if raw is not None:
-                state = json.loads(zlib.decompress(raw))
-                if self.session is not None:
-                    self.memory[digest] = state
+        if state is not None and (not need or need in state):
+            self._used.add(digest)
+            return state
+        if self.store is None or (raw := self.store.get(KIND, digest)) is None:
+            return None
+        state = json.loads(zlib.decompress(raw))
+        self._remember(digest, state)
         return state
 
     def _put(self, digest: str, state: dict[str, Any]) -> None:
         assert self.store is not None
         self.store.put(KIND, digest, _pack(state))
+        self._remember(digest, state)
+
+    def _remember(self, digest: str, state: dict[str, Any]) -> None:
         if self.session is not None:
-            self.memory[digest] = state
+            self.memory[digest] = {k: v for k, v in state.items() if k not in _MEMORY_DROPS}
+            self._used.add(digest)
+
+    def forget_unused(self) -> None:
+        """Keep in the session's memory only the states this build used."""
+        if self.session is not None:
+            for digest in set(self.memory) - self._used:
+                del self.memory[digest]
 
     def restore(self, page: Any) -> bool:
         """Give ``page`` its kept conversion; False when there is none to use."""
@@ -118,9 +136,17 @@ class PageCache:
             target = page.file.abs_dest_path
             written = self.session.written if self.session is not None else {}
             if written.get(target) != digest or not os.path.isfile(target):
+                if "html" not in state:
+                    state = self._state(digest, need="html")
                 utils.write_file(state["html"].encode("utf-8"), target)
                 written[target] = digest
             search[index] = state["search"]
+        for index in todo:  # to be rendered: with the Markdown, also when kept in memory
+            page = pages[index]
+            if page.markdown is None:
+                full = self._state(self.converted[page.file.src_uri], need="markdown")
+                if full is not None:
+                    page.markdown = full["markdown"]
         return todo
 
     def keep(
@@ -284,7 +310,7 @@ def _converted_state(page: Any) -> dict[str, Any] | None:
 def _set_converted(page: Any, state: dict[str, Any], files: Any) -> None:
     from mkdocs.structure.toc import TableOfContents
 
-    page.markdown = state["markdown"]
+    page.markdown = state.get("markdown")  # (not kept in a session's memory)
     page.meta = state["meta"]
     page.content = state["content"]
     toc = [_anchor_link(item) for item in state["toc"]]
