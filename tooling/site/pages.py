@@ -21,6 +21,7 @@ from tooling.diagnostics import Finding
 from tooling.documents import RenderedDossier
 from tooling.html_safety import escape_text
 from tooling.i18n import message
+from tooling.processes import on_two_cores
 from tooling.retractions import Snapshot
 from tooling.site.history import has_history, history_nav, history_pages, superseded_link
 from tooling.site.paths import (
@@ -132,9 +133,19 @@ def generate_pages(
         )
 
     pages = {HOME: render(HOME, "home.md.j2", dossiers=views, failing=list(failing))}
+    hits = {  # (memo: the view is the kept one when the dossier and its downloads are)
+        d.slug: kept[d.slug][3]
+        for d, v in zip(dossiers, views, strict=True)
+        if d.slug in kept and kept[d.slug][2] is v
+    }
+    todo = [v for d, v in zip(dossiers, views, strict=True) if d.slug not in hits]
+    made: list[dict[str, str]] = []
+    if todo:  # the first here, so that its templates are loaded before the work is shared
+        made = [_dossier_pages(todo[0], render)]
+        made += on_two_cores(lambda view: _dossier_pages(view, render), todo[1:])
+    fresh = iter(made)
     for dossier, there, view in zip(dossiers, present, views, strict=True):
-        hit = kept.get(dossier.slug)
-        own = hit[3] if hit is not None and hit[2] is view else _dossier_pages(view, render)
+        own = hits[dossier.slug] if dossier.slug in hits else next(fresh)
         if memo is not None:
             memo[dossier.slug] = (dossier, there, view, own)
         pages.update(own)
