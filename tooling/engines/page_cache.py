@@ -17,7 +17,9 @@ inputs (`tooling.build_cache`):
 Nothing is kept from a build with warnings (strict mode fails it), so a kept page is one
 that passed. Only a site whose plugins keep no state across pages is cached (`_PLUGINS`);
 any other plugin in mkdocs.yml switches the page cache off. Entries are zlib-compressed
-JSON, never pickle: an entry holds data only.
+JSON (a conversion in two: what every build needs of every page, its title, anchors and
+links; and its body, which only a page rendered again needs) and a page's HTML file as it
+is; never pickle: an entry holds data only.
 
 The output is byte-identical to a build without the cache (tests/test_build_cache.py).
 """
@@ -40,7 +42,9 @@ KIND = "page"
 _PLUGINS = frozenset({"search", "material/search", "dossiers"})
 """Plugins known to make each page from that page alone (the search index is replayed)."""
 _TOOLS = ("mkdocs", "mkdocs-material", "markdown", "pymdown-extensions", "jinja2", "babel")
-_MEMORY_DROPS = frozenset({"markdown", "html"})
+_MEMORY_DROPS = frozenset({"markdown", "content", "toc"})
+_BODY = "conversion body"
+_HTML = "rendering html"  # a page's HTML file as it is, kept apart from its search entries
 _LINK = re.compile(r'(?:href|src)="([^"]*)"')
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
@@ -64,20 +68,24 @@ class PageCache:
         self.converted: dict[str, str] = {}  # page source -> conversion key
         self.rendered: dict[str, str] = {}  # page source -> rendering key
         self._used: set[str] = set()  # keys of the states this build used
+        self.config: Any = None  # MkDocs' configuration (with a store)
+        self._light: set[str] = set()  # pages restored without their body (yet)
 
     @classmethod
     def open(cls, folder: Path | None, config: Any, files: Any, session: Any = None) -> PageCache:
         """The cache for this build (after the plugins' ``on_files``: the chrome is set)."""
         if folder is None or not set(config.plugins) <= _PLUGINS:
             return cls(None, "", files)
-        return cls(BuildCache(folder, limit_bytes=0), _site_key(config), files, session)
+        made = cls(BuildCache(folder, limit_bytes=0), _site_key(config), files, session)
+        made.config = config
+        return made
 
     def _state(self, digest: str, *, need: str = "") -> Any:
         """The state kept under ``digest``, or None: from memory, else from the store.
 
         Memory (a session's) keeps states without what is large and seldom needed again
-        (`_MEMORY_DROPS`: a page's Markdown, and a rendering's HTML, which the site folder
-        already holds); ``need`` names such a field when it is needed after all.
+        (`_MEMORY_DROPS`: a conversion's body); ``need`` names such a field when it is
+        needed after all.
         """
         state = self.memory.get(digest)
         if state is not None and (not need or need in state):
@@ -112,17 +120,16 @@ class PageCache:
         digest = key("conversion", self.site, page.file.src_uri, page.file.content_bytes)
         self.converted[page.file.src_uri] = digest
         state = self._state(digest)
-        if state is None or not self._links_hold(page, state):
+        if state is None or not self._links_hold(state):
             return False
         _set_converted(page, state, self.files)
+        self._light.add(page.file.src_uri)
         return True
 
     def to_render(self, pages: Sequence[Any], nav: Any, search: dict[int, list[Any]]) -> list[int]:
         """Write the kept pages (their search entries into ``search``); the others' indexes."""
         if self.store is None:
             return list(range(len(pages)))
-        from mkdocs import utils
-
         navigation = key(json.dumps(list(_nav_items(nav.items)), ensure_ascii=False))
         todo = []
         for index, page in enumerate(pages):
@@ -136,17 +143,23 @@ class PageCache:
             target = page.file.abs_dest_path
             written = self.session.written if self.session is not None else {}
             if written.get(target) != digest or not os.path.isfile(target):
-                if "html" not in state:
-                    state = self._state(digest, need="html")
-                utils.write_file(state["html"].encode("utf-8"), target)
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                if not self.store.copy_to(KIND, key(_HTML, digest), target):
+                    todo.append(index)  # (removed meanwhile): rendered anew
+                    continue
                 written[target] = digest
             search[index] = state["search"]
-        for index in todo:  # to be rendered: with the Markdown, also when kept in memory
+        for index in todo:  # to be rendered: its content too, kept apart (`_BODY`)
             page = pages[index]
-            if page.markdown is None:
-                full = self._state(self.converted[page.file.src_uri], need="markdown")
-                if full is not None:
-                    page.markdown = full["markdown"]
+            if page.file.src_uri in self._light:
+                self._light.discard(page.file.src_uri)
+                body = self._state(key(_BODY, self.converted[page.file.src_uri]), need="content")
+                if body is None:  # (removed meanwhile): the one page is converted anew
+                    from mkdocs.commands import build as mkdocs_build
+
+                    mkdocs_build._populate_page(page, self.config, self.files)
+                else:
+                    _set_body(page, body)
         return todo
 
     def keep(
@@ -161,18 +174,21 @@ class PageCache:
             return ""
         for index in converted:
             page = pages[index]
-            state = _converted_state(page)
-            if state is not None:
-                self._put(self.converted[page.file.src_uri], state)
+            parts = _converted_state(page, self._targets(page))
+            if parts is not None:
+                light, body = parts
+                digest = self.converted[page.file.src_uri]
+                self._put(key(_BODY, digest), body)  # first: a conversion is used with it
+                self._put(digest, light)
         for index in rendered:
             page = pages[index]
             try:
-                html = Path(page.file.abs_dest_path).read_bytes().decode("utf-8")
-            except (OSError, UnicodeDecodeError):
+                html = Path(page.file.abs_dest_path).read_bytes()
+            except OSError:
                 continue  # an empty page is not written: it is made every time
-            state = {"html": html, "search": search.get(index, [])}
             digest = self.rendered[page.file.src_uri]
-            self._put(digest, state)
+            self.store.put(KIND, key(_HTML, digest), html)  # first: it is used with the other
+            self._put(digest, {"search": search.get(index, [])})
             if self.session is not None:
                 self.session.written[page.file.abs_dest_path] = digest
         return (
@@ -180,20 +196,28 @@ class PageCache:
             f"{len(converted)} converted, {len(rendered)} rendered"
         )
 
-    def _links_hold(self, page: Any, state: dict[str, Any]) -> bool:
-        """Whether every file the page links to is still in the site."""
+    @staticmethod
+    def _targets(page: Any) -> list[str] | None:
+        """The files the page's content links to (site addresses); None for a link that
+        leaves the site folder or is absolute (MkDocs warns of those: never kept)."""
         here = posixpath.dirname(page.file.dest_uri)
-        for url in _LINK.findall(state["content"]):
+        found = set()
+        for url in _LINK.findall(page.content or ""):
             if not url or url.startswith("#") or url.startswith("//") or _SCHEME.match(url):
                 continue
             path = unquote(url.split("#", 1)[0].split("?", 1)[0])
             if not path:
                 continue
-            if path.startswith("/") or posixpath.normpath(posixpath.join(here, path)) not in (
-                self.addresses
-            ):
-                return False
-        return all(self.files.get_file_from_path(uri) for uri in state["links"])
+            if path.startswith("/"):
+                return None
+            found.add(posixpath.normpath(posixpath.join(here, path)))
+        return sorted(found)
+
+    def _links_hold(self, state: dict[str, Any]) -> bool:
+        """Whether every file the page links to is still in the site."""
+        return all(t in self.addresses for t in state["targets"]) and all(
+            self.files.get_file_from_path(uri) for uri in state["links"]
+        )
 
 
 def add_theme_files(files: Any, env: Any, config: Any, folder: Path | None) -> None:
@@ -282,14 +306,18 @@ def _anchor_link(data: dict[str, Any]) -> Any:
     return link
 
 
-def _converted_state(page: Any) -> dict[str, Any] | None:
-    """What converting the page set on it, as JSON data; None when JSON cannot hold it
-    exactly (metadata of other types): such a page is converted every time."""
-    state = {
-        "markdown": page.markdown,
+def _converted_state(
+    page: Any, targets: list[str] | None
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """What converting the page set on it, as JSON data: what every build needs of every
+    page (title, metadata, anchors, links), and its body, which only a page rendered
+    again needs (Markdown, content, table of contents). None when JSON cannot hold it
+    exactly (metadata of other types) or a link leaves the site: such a page is converted
+    every time."""
+    if targets is None:
+        return None
+    light = {
         "meta": page.meta,
-        "content": page.content,
-        "toc": [_anchor(link) for link in page.toc],
         "title": page._title_from_render,
         "anchors": sorted(page.present_anchor_ids or ()),
         "anchors_none": page.present_anchor_ids is None,
@@ -298,25 +326,32 @@ def _converted_state(page: Any) -> dict[str, Any] | None:
             for target, anchors in (page.links_to_anchors or {}).items()
         },
         "links_none": page.links_to_anchors is None,
+        "targets": targets,
+    }
+    body = {
+        "markdown": page.markdown,
+        "content": page.content,
+        "toc": [_anchor(link) for link in page.toc],
     }
     try:
-        if json.loads(json.dumps(state)) != state:
+        if json.loads(json.dumps([light, body])) != [light, body]:
             return None
     except (TypeError, ValueError):
         return None
-    return state
+    return light, body
 
 
 def _set_converted(page: Any, state: dict[str, Any], files: Any) -> None:
+    """The light part of a kept conversion; the body follows when the page is rendered.
+
+    Until then the Markdown and content are empty texts, not None: MkDocs takes a page
+    without Markdown for one not yet read (no title), and one without content for one not
+    yet converted (its title from the Markdown).
+    """
     from mkdocs.structure.toc import TableOfContents
 
-    page.markdown = state.get("markdown")  # (not kept in a session's memory)
+    page.markdown, page.content, page.toc = "", "", TableOfContents([])
     page.meta = state["meta"]
-    page.content = state["content"]
-    toc = [_anchor_link(item) for item in state["toc"]]
-    if toc:
-        toc[0].active = True  # as mkdocs.structure.toc.get_toc marks it
-    page.toc = TableOfContents(toc)
     page._title_from_render = state["title"]
     page.present_anchor_ids = None if state["anchors_none"] else set(state["anchors"])
     page.links_to_anchors = (
@@ -324,6 +359,17 @@ def _set_converted(page: Any, state: dict[str, Any], files: Any) -> None:
         if state["links_none"]
         else {files.get_file_from_path(uri): anchors for uri, anchors in state["links"].items()}
     )
+
+
+def _set_body(page: Any, body: dict[str, Any]) -> None:
+    from mkdocs.structure.toc import TableOfContents
+
+    page.markdown = body["markdown"]
+    page.content = body["content"]
+    toc = [_anchor_link(item) for item in body["toc"]]
+    if toc:
+        toc[0].active = True  # as mkdocs.structure.toc.get_toc marks it
+    page.toc = TableOfContents(toc)
 
 
 def _pack(state: dict[str, Any]) -> bytes:
