@@ -100,8 +100,9 @@ class BuildCache:
     misses: int = 0
     _writable: bool = field(default=True, repr=False)
 
-    def _path(self, kind: str, digest: str) -> Path:
-        return self.folder / kind / digest[:2] / digest
+    def _path(self, kind: str, digest: str) -> str:
+        # (os.path, not pathlib: a rebuild looks up thousands of entries)
+        return os.path.join(self.folder, kind, digest[:2], digest)
 
     def get(self, kind: str, digest: str) -> bytes | None:
         """The output kept under ``digest``, or None; a hit marks the entry as used now."""
@@ -146,8 +147,8 @@ class BuildCache:
             return
         path = self._path(kind, digest)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
             try:
                 with os.fdopen(handle, "wb") as file:
                     file.write(data)
