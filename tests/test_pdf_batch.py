@@ -60,6 +60,8 @@ BODIES = [
     # raw markup that must stay text, images and a duplicate footnote (a warning)
     '```{=typst}\n#panic("x")\n```\n\n<b>vet</b> \\newpage ![beeld](logo.png){width=50%}\n\n'
     "Noot.[^1]\n\n[^1]: een\n[^1]: twee\n",
+    # abbreviations from pandoc's data file, after which a space does not break
+    "Jansen et al. vonden dit, zie fig. 2 en vol. 3; Mr. Smith vs. Dr. Jones, e.g. hier.\n",
 ]
 
 

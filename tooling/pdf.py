@@ -15,7 +15,7 @@ Typst by compiling in worker processes (:func:`render_many`) that are killed whe
 document takes too long.
 
 :func:`render_pdf` runs one pandoc per document. :func:`render_many`'s workers each keep one
-``pandoc lua`` process (:class:`_Converter`) for all their documents, because starting
+pandoc process (:class:`_Converter`, a Lua filter that serves requests) for all their documents, because starting
 pandoc costs more than converting a letter; it gives the same Typst source, byte for byte
 (``tests/test_pdf_batch.py``; see ``docs/pdf-pipeline.md``).
 """
@@ -418,7 +418,9 @@ def _filter_file(source: bytes | None) -> Iterator[tuple[str, tuple[int, ...]]]:
                 os.unlink(path)
 
 
-# The program of a :class:`_Converter`'s pandoc (``pandoc lua``). It converts documents one
+# The program of a :class:`_Converter`'s pandoc: a Lua filter of the command
+# ``pandoc --sandbox --from _FROM --to typst --standalone`` (whose own input and output are
+# nothing), so that it reads with the command's reader options. It converts documents one
 # request at a time, with the reader, writer, template and variables of the command
 # ``pandoc --sandbox --from _FROM --to typst --template T`` (input stdin, output stdout).
 # Request: "<a> <b>\n", then the template's path (a bytes) and the Markdown (b bytes).
@@ -427,9 +429,10 @@ def _filter_file(source: bytes | None) -> Iterator[tuple[str, tuple[int, ...]]]:
 # libraries (io, os): pandoc.read only parses it into a document that pandoc.write prints.
 _CONVERTER_LUA = r"""
 local FROM = "@FROM@"
--- The command line's reader options: its --columns (72) decides when a pipe table
--- gets relative column widths; --template makes the document standalone.
-local READER = {columns = 72, standalone = true, tab_stop = 4}
+-- The command line's own reader options (this runs as a filter of it): its columns (72),
+-- tab stop, standalone (--standalone), and the abbreviations after which a space does
+-- not break ("et al. Jansen"), which pandoc.read would not apply from a table of options.
+local READER = PANDOC_READER_OPTIONS
 -- The variables the command line sets besides the metadata (pandoc's OutputSettings).
 local VARIABLES = {
   outputfile = "-",
@@ -464,16 +467,20 @@ local function read(size)  -- read(0) would wait for a byte: the next request's
   return io.stdin:read(size) or ""
 end
 
-io.stdout:setvbuf("full")
-while true do
-  local header = io.stdin:read("l")
-  if header == nil then break end
-  local a, b = header:match("^(%d+) (%d+)$")
-  local path, markdown = read(tonumber(a)), read(tonumber(b))
-  local ok, result = pcall(convert, path, markdown)
-  if not ok then result = tostring(result) end
-  io.stdout:write(ok and "ok " or "error ", #result, "\n", result)
-  io.stdout:flush()
+-- The command's own input is empty; its document is the occasion to serve the requests.
+function Pandoc(doc)
+  io.stdout:setvbuf("full")
+  while true do
+    local header = io.stdin:read("l")
+    if header == nil then break end
+    local a, b = header:match("^(%d+) (%d+)$")
+    local path, markdown = read(tonumber(a)), read(tonumber(b))
+    local ok, result = pcall(convert, path, markdown)
+    if not ok then result = tostring(result) end
+    io.stdout:write(ok and "ok " or "error ", #result, "\n", result)
+    io.stdout:flush()
+  end
+  return doc
 end
 """.replace("@FROM@", _FROM)
 
@@ -495,7 +502,7 @@ def _as_pandoc_reads(markdown: str) -> str:
 
 
 class _Converter:
-    """A ``pandoc lua`` process that converts Markdown to Typst, one document after another.
+    """A pandoc process that converts Markdown to Typst, one document after another.
 
     Starting pandoc costs more than converting a letter with it, so a PDF worker keeps one
     for all its documents. Each gets the Typst source that ``render_pdf``'s own pandoc run
@@ -525,24 +532,29 @@ class _Converter:
         if self._process is None:
             # A file, not a pipe: its warnings could fill a pipe nobody reads while it works.
             self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
-            cmd = [
-                _pandoc_path(),
-                *("+RTS", f"-M{PANDOC_HEAP_MB}m", "-RTS"),
-                # -E: no LUA_INIT or LUA_PATH from the environment.
-                *("lua", "-E", "-e", _CONVERTER_LUA),
-            ]
             preexec = None
             if self._die_with_this_process and sys.platform.startswith("linux"):
                 preexec = functools.partial(die_with_parent, os.getpid())
                 self._die_with_this_process = False
+            # The converter is a filter of the pandoc command with render_pdf's reader and
+            # sandbox (its own input and output: nothing); it serves requests on stdin.
             try:
-                self._process = subprocess.Popen(
-                    cmd,
-                    stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE,
-                    stderr=self._stderr,
-                    preexec_fn=preexec,  # see __init__
-                )
+                with _filter_file(_CONVERTER_LUA.encode("utf-8")) as (script, keep_fds):
+                    cmd = [
+                        _pandoc_path(),
+                        *("+RTS", f"-M{PANDOC_HEAP_MB}m", "-RTS"),
+                        "--sandbox",
+                        *("--from", _FROM, "--to", "typst", "--standalone"),
+                        *("--lua-filter", script, "--output", os.devnull, os.devnull),
+                    ]
+                    self._process = subprocess.Popen(
+                        cmd,
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        stderr=self._stderr,
+                        preexec_fn=preexec,  # see __init__
+                        pass_fds=keep_fds,
+                    )
             except OSError as exc:
                 self._stderr.close()
                 raise PdfError(f"pandoc could not run: {exc}", hint=_INSTALL_HINT) from None
