@@ -10,10 +10,11 @@ While editing (`mkdocs serve`), a dossier the check finds errors in does not tak
 down: they are rendered as usual, and the failing dossier's index page shows its findings
 (`pipeline.render(..., only_ok=True)`). A plain `mkdocs build` refuses a failed check.
 
-PDF and DOCX files: rendering them costs about half a second per document, too slow to redo on
-every keystroke a writer saves. So `mkdocs serve` links the ones the last `dossier build` left
-in the site folder (``<site>/documenten/``) and leaves the links out where there are none; a
-plain `mkdocs build` (not `serve`) renders them, as `dossier build` does. See docs/site.md.
+PDF and DOCX files: rendering them on every save would hold the preview up (`dossier serve`
+makes them in the background instead). So `mkdocs serve` links the ones the last
+`dossier build` left in the site folder (``<site>/documenten/``) and leaves the links out
+where there are none; a plain `mkdocs build` (not `serve`) renders them, as `dossier build`
+does. See docs/site.md.
 """
 
 from __future__ import annotations
