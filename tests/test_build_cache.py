@@ -263,3 +263,32 @@ def test_a_plugin_the_cache_does_not_know_switches_the_page_cache_off(tmp_path: 
     assert _mkdocs(config_file, tmp_path / "a", cache) == ""
     assert _mkdocs(config_file, tmp_path / "b", cache) == ""
     assert not cache.exists()
+
+
+def test_the_limit_holds_for_what_another_process_wrote(tmp_path: Path) -> None:
+    # The site build keeps pages from MkDocs' process; the trim after it must count them.
+    folder = tmp_path / "cache"
+    first = BuildCache(folder, limit_bytes=10_000)
+    first.put("pdf", f"{1:064x}", bytes(1_000))
+    assert first.trim() == 0  # counted: 1,000 bytes noted
+    pages = BuildCache(folder, limit_bytes=0)  # as engines.page_cache opens it
+    for number in range(2, 12):
+        pages.put("page", f"{number:064x}", bytes(1_000))
+    pages.count_written()
+    later = BuildCache(folder, limit_bytes=10_000)
+    assert later.trim() == 1_000  # 11,000 bytes noted: counted, and the oldest removed
+    assert later.size() == 10_000
+
+
+def test_a_cache_well_within_its_limit_is_not_counted_every_time(tmp_path: Path) -> None:
+    cache = BuildCache(tmp_path / "cache", limit_bytes=100_000)
+    cache.put("pdf", f"{1:064x}", bytes(1_000))
+    cache.trim()
+    counted: list[int] = []
+    real = cache._entries
+    cache._entries = lambda: counted.append(1) or real()  # type: ignore[method-assign]
+    cache.put("pdf", f"{2:064x}", bytes(1_000))
+    assert cache.trim() == 0 and counted == []  # 2,000 of 75,000 allowed without counting
+    cache.put("pdf", f"{3:064x}", bytes(80_000))
+    cache.trim()
+    assert counted == [1]  # past three quarters of the limit: counted again

@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+TOTAL = "total"
+"""The file in the cache folder that notes how many bytes the entries held at the last trim."""
 BUILD = "build"
 """The folder below the project's cache folder that holds the build outputs."""
 
@@ -99,6 +101,7 @@ class BuildCache:
     hits: int = 0
     misses: int = 0
     _writable: bool = field(default=True, repr=False)
+    _written: int = field(default=0, repr=False)  # bytes put since the last trim
 
     def _path(self, kind: str, digest: str) -> str:
         # (os.path, not pathlib: a rebuild looks up thousands of entries)
@@ -153,6 +156,7 @@ class BuildCache:
                 with os.fdopen(handle, "wb") as file:
                     file.write(data)
                 os.replace(temporary, path)
+                self._written += len(data)
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(temporary)
@@ -165,7 +169,18 @@ class BuildCache:
         return sum(size for _, size, _ in self._entries())
 
     def trim(self) -> int:
-        """Remove the entries used longest ago until the cache fits its limit; bytes removed."""
+        """Remove the entries used longest ago until the cache fits its limit; bytes removed.
+
+        Counting every entry takes a while (a stat of each, some 20,000 at 300 dossiers), so
+        the total is noted in the folder (`TOTAL`) and the count is skipped while the noted
+        total plus what was written since stays within a quarter of the limit. Writes only
+        add to the estimate (a rewritten entry counts twice), so it errs on the side of
+        counting.
+        """
+        noted = self._noted()
+        if noted is not None and noted + self._written <= self.limit_bytes * 3 // 4:
+            self._note(noted + self._written)
+            return 0
         entries = sorted(self._entries(), key=lambda entry: entry[2])  # oldest use first
         total = sum(size for _, size, _ in entries)
         removed = 0
@@ -175,7 +190,26 @@ class BuildCache:
             with contextlib.suppress(OSError):
                 path.unlink()
                 removed += size
+        self._note(total - removed)
         return removed
+
+    def count_written(self) -> None:
+        """Add what this cache object wrote to the noted total (for writers that do not
+        trim: the site build's pages, in MkDocs' process), so that `trim` knows of it."""
+        noted = self._noted()
+        if noted is not None and self._written:
+            self._note(noted + self._written)
+
+    def _noted(self) -> int | None:
+        try:
+            return int((self.folder / TOTAL).read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            return None
+
+    def _note(self, total: int) -> None:
+        self._written = 0
+        with contextlib.suppress(OSError):
+            (self.folder / TOTAL).write_text(str(total), encoding="ascii")
 
     def _entries(self) -> Iterable[tuple[Path, int, float]]:
         if not self.folder.is_dir():

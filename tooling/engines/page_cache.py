@@ -191,6 +191,7 @@ class PageCache:
             self._put(digest, {"search": search.get(index, [])})
             if self.session is not None:
                 self.session.written[page.file.abs_dest_path] = digest
+        self.store.count_written()  # for the trim after the build (tooling.publishing)
         return (
             f"{len(pages) - len(rendered)} of {len(pages)} unchanged, from the cache; "
             f"{len(converted)} converted, {len(rendered)} rendered"
