@@ -1,7 +1,5 @@
 """Allow `python -m tooling`."""
 
-import sys
+from tooling.cli import run
 
-from tooling.cli import main
-
-sys.exit(main())
+run()
