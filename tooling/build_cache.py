@@ -30,10 +30,11 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import BinaryIO
 
 TOTAL = "total"
 """The file in the cache folder that notes how many bytes the entries held at the last trim."""
@@ -91,15 +92,10 @@ def folder_digest(folder: Path) -> str:
 
 @dataclass
 class BuildCache:
-    """Outputs by key below ``folder``, at most ``limit_bytes`` of them after `trim`.
-
-    Counts its hits and misses for the build's progress line.
-    """
+    """Outputs by key below ``folder``, at most ``limit_bytes`` of them after `trim`."""
 
     folder: Path
     limit_bytes: int
-    hits: int = 0
-    misses: int = 0
     _writable: bool = field(default=True, repr=False)
     _written: int = field(default=0, repr=False)  # bytes put since the last trim
 
@@ -109,40 +105,35 @@ class BuildCache:
 
     def get(self, kind: str, digest: str) -> bytes | None:
         """The output kept under ``digest``, or None; a hit marks the entry as used now."""
-        path = self._path(kind, digest)
-        try:
-            handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except OSError:
-            self.misses += 1
-            return None
-        try:
-            with os.fdopen(handle, "rb") as file:
-                data = file.read()
-            os.utime(path)
-        except OSError:
-            self.misses += 1
-            return None
-        self.hits += 1
-        return data
+        with self._entry(kind, digest) as file, contextlib.suppress(OSError):
+            return file.read() if file is not None else None
+        return None
 
     def copy_to(self, kind: str, digest: str, target: str) -> bool:
         """Copy the output kept under ``digest`` to the file ``target`` (its folder must
         exist), as it is, in chunks; False when there is none."""
+        with self._entry(kind, digest) as file, contextlib.suppress(OSError):
+            if file is None:
+                return False
+            with open(target, "wb") as copy:
+                shutil.copyfileobj(file, copy)
+            return True
+        return False
+
+    @contextlib.contextmanager
+    def _entry(self, kind: str, digest: str) -> Iterator[BinaryIO | None]:
+        """The entry opened for reading without following a link (None when there is none
+        or it cannot be read), marked as used now."""
         path = self._path(kind, digest)
         try:
-            handle = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            file = os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
         except OSError:
-            self.misses += 1
-            return False
-        try:
-            with os.fdopen(handle, "rb") as source, open(target, "wb") as copy:
-                shutil.copyfileobj(source, copy)  # sendfile where the system has it
+            yield None
+            return
+        with file:
+            yield file
+        with contextlib.suppress(OSError):
             os.utime(path)
-        except OSError:
-            self.misses += 1
-            return False
-        self.hits += 1
-        return True
 
     def put(self, kind: str, digest: str, data: bytes) -> None:
         """Keep ``data`` under ``digest``; a cache that cannot be written is left alone."""

@@ -85,8 +85,9 @@ def make_documents(
 ) -> dict[str, bytes]:
     """Each document's PDF and DOCX, by path (``<dossier>/<id>.pdf``); see `write_documents`."""
     pdf_dir = config.templates_dir / "pdf"
-    pdfs = _Outputs("pdf", documents, cache, pdf_dir, lambda d: d.pdf_body)
-    docxs = _Outputs("docx", documents, cache, pdf_dir, lambda d: d.markdown)
+    shared = _shared_inputs(documents, pdf_dir) if cache is not None else ("", [])
+    pdfs = _Outputs("pdf", documents, cache, shared, lambda d: d.pdf_body)
+    docxs = _Outputs("docx", documents, cache, shared, lambda d: d.markdown)
     progress(f"rendering {pdfs.describe('PDF')} and {docxs.describe('DOCX')} on {jobs} worker(s)")
     reference_doc = pdf_dir / "reference.docx"
 
@@ -108,6 +109,20 @@ def make_documents(
     return files
 
 
+def _shared_inputs(documents: Sequence[Document], templates: Path) -> tuple[str, list[str]]:
+    """What the keys of a document's PDF and DOCX share: the tools (the PDF templates
+    folder, pandoc's, Typst's and PyYAML's versions, the toolkit's code) and its metadata."""
+    tools = key(
+        toolkit_fingerprint(),
+        versions("pypandoc_binary", "pypandoc", "typst", "PyYAML"),
+        folder_digest(templates),
+    )
+    metadata = [
+        json.dumps(d.metadata, sort_keys=True, default=repr, ensure_ascii=False) for d in documents
+    ]
+    return tools, metadata
+
+
 class _Outputs:
     """The PDFs (or DOCX files) of some documents: those the cache has, and those to make.
 
@@ -124,7 +139,7 @@ class _Outputs:
         kind: str,
         documents: Sequence[Document],
         cache: BuildCache | None,
-        templates: Path,
+        shared: tuple[str, list[str]],
         body: Callable[[Document], str],
     ) -> None:
         self.kind = kind
@@ -133,14 +148,9 @@ class _Outputs:
         self.found: dict[int, bytes] = {}
         self.keys: list[str] = []
         if cache is not None:
-            tools = (
-                toolkit_fingerprint(),
-                versions("pypandoc_binary", "pypandoc", "typst", "PyYAML"),
-                folder_digest(templates),
-            )
+            tools, metadata = shared
             for index, doc in enumerate(documents):
-                meta = json.dumps(doc.metadata, sort_keys=True, default=repr, ensure_ascii=False)
-                digest = key(kind, *tools, doc.pdf_template, meta, body(doc))
+                digest = key(kind, tools, doc.pdf_template, metadata[index], body(doc))
                 self.keys.append(digest)
                 data = cache.get(kind, digest)
                 if data is not None:
