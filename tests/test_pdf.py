@@ -208,6 +208,32 @@ def test_document_template_has_title_and_numbers_every_page() -> None:
     assert "Pagina 1 van 1" in pages[0]
 
 
+@pytest.mark.parametrize("template", [LETTER, DOCUMENT], ids=["letter", "document"])
+def test_footnote_number_hangs_in_the_margin_of_its_text(template: Path) -> None:
+    # The number is set at the left margin, every paragraph of the note 1.1 em to its
+    # right, the number on the baseline of the note's first line.
+    body = (
+        "Tekst met een noot.[^1]\n\n[^1]: Eerste alinea van de noot.\n\n"
+        "    Tweede alinea van de noot.\n"
+    )
+    placed: dict[str, tuple[float, float, float]] = {}
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: object, size: float) -> None:
+        if text.strip() and size < 10:  # the footnote area (8.5 pt), not the body's marker
+            x, y = tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]
+            placed.setdefault(text.strip().split()[0], (x, y, size))
+
+    data = render_pdf(letter(body=body), template=template)
+    PdfReader(io.BytesIO(data)).pages[-1].extract_text(visitor_text=visit)
+    number, first, second = placed["1"], placed["Eerste"], placed["Tweede"]
+    margin = 25 / 25.4 * 72
+    assert number[0] == pytest.approx(margin, abs=0.1)
+    assert first[0] == pytest.approx(margin + 1.1 * first[2], abs=0.1)
+    assert second[0] == pytest.approx(first[0], abs=0.1)
+    assert number[1] == pytest.approx(first[1], abs=0.1)
+    assert second[1] < first[1]
+
+
 def test_docx_contains_subject_and_is_reproducible() -> None:
     first = render_docx(letter(), reference_doc=REFERENCE)
     with zipfile.ZipFile(io.BytesIO(first)) as docx:

@@ -140,13 +140,18 @@ def check_tools() -> None:
         raise PdfError("the typst Python package is missing", hint=_INSTALL_HINT)
 
 
+# libyaml's safe loader where PyYAML has it: the same values, ten times faster than the
+# Python one (which took 2.4 ms of a letter's PDF).
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _front_matter(markdown: str) -> dict[str, Any]:
     """Return the YAML metadata block as a dict; empty when absent or unparsable."""
     match = _FRONT_MATTER.match(markdown)
     if match is None:
         return {}
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = yaml.load(match.group(1), Loader=_YAML_LOADER)
     except yaml.YAMLError:
         return {}  # pandoc will report the broken YAML itself
     return meta if isinstance(meta, dict) else {}
