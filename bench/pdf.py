@@ -9,13 +9,16 @@ Run from the repository root::
 "2 workers" is ``render_many(jobs, workers=2)``, the call ``dossier build`` makes: cold,
 so its time includes starting the worker processes and their pandoc. Each mode runs in a
 fresh Python process so its figures are its own. For information, ``render_many`` is also
-timed with 2 and 10 letters (a small project). Exits 1 when the 2-worker time per letter
-misses the target.
+timed with 2 and 10 letters (a small project), and the two stages of a letter are timed
+apart on one core ("stages"): pandoc converting it to Typst (the worker's pandoc) and Typst
+compiling that to PDF. Half their sum is what a letter costs on two cores before any
+overhead. Exits 1 when the 2-worker time per letter misses the target.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -29,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tooling import pdf as pdf_module  # noqa: E402
 from tooling.pdf import render_many, render_pdf  # noqa: E402
 
 TEMPLATE = ROOT / "templates" / "pdf" / "letter.typst"
@@ -120,18 +124,55 @@ def run_mode(mode: str, letters: int) -> dict[str, float]:
     }
 
 
+def _pandoc_cpu(markdown: list[str]) -> tuple[float, list[bytes]]:
+    """CPU seconds of one converter pandoc that converts ``markdown``, start to exit."""
+    before = os.times()
+    with pdf_module._Converter() as converter:
+        sources = [converter.to_typst(text, TEMPLATE) for text in markdown]
+    after = os.times()  # a child's CPU time is counted once it has exited
+    cpu = (after.children_user + after.children_system) - (
+        before.children_user + before.children_system
+    )
+    return cpu, sources
+
+
+def run_stages(letters: int) -> dict[str, float]:
+    """CPU time per letter of each stage on one core: pandoc (as a worker keeps it), Typst.
+
+    pandoc's is the difference between a pandoc that converts one letter more than the
+    others and one that converts only that letter, so its start is left out.
+    """
+    markdown = [synthetic_letter(i) for i in range(letters + 1)]
+    started, _ = _pandoc_cpu(markdown[:1])
+    total, sources = _pandoc_cpu(markdown)
+    compile_one = functools.partial(
+        pdf_module._typst_compile, root=TEMPLATE.parent.resolve(), epoch=0, template=TEMPLATE
+    )
+    compile_one(sources[0])  # fonts loaded, as after a worker's first letter
+    start = time.process_time()
+    for source in sources[1:]:
+        compile_one(source)
+    typst = time.process_time() - start
+    return {
+        "pandoc_ms": (total - started) / letters * 1000,
+        "typst_ms": typst / letters * 1000,
+    }
+
+
 def main() -> int:
     """Run both modes in fresh processes, print a table, and check the target."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--letters", type=int, default=100)
-    parser.add_argument("--mode", choices=["seq", "2w"], help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=["seq", "2w", "stages"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     load = os.getloadavg()
     if args.mode:  # child: measure one mode, report as JSON
-        print(json.dumps(run_mode(args.mode, args.letters)))
+        figures = run_stages(args.letters) if args.mode == "stages" else None
+        print(json.dumps(figures or run_mode(args.mode, args.letters)))
         return 0
     rows = {}
     runs = [("seq", args.letters), ("2w", args.letters)] + [("2w", n) for n in SMALL]
+    runs.append(("stages", args.letters))
     for mode, letters in runs:
         out = subprocess.run(
             [sys.executable, __file__, "--mode", mode, "--letters", str(letters)],
@@ -139,8 +180,8 @@ def main() -> int:
             text=True,
             check=True,
         ).stdout
-        rows[mode if letters == args.letters else f"{mode}-{letters}"] = json.loads(
-            out.strip().splitlines()[-1]
+        rows[mode if letters == args.letters or mode == "stages" else f"{mode}-{letters}"] = (
+            json.loads(out.strip().splitlines()[-1])
         )
     print(
         f"{args.letters} letters, {rows['seq']['pages']:.1f} pages each, template {TEMPLATE.name}"
@@ -161,6 +202,13 @@ def main() -> int:
     print("peak RSS self = ru_maxrss of the measuring process (Python + in-process Typst);")
     print("peak RSS child = ru_maxrss of its largest child (a pandoc run, a worker process or")
     print("a worker's pandoc); 'n letters' = 2 workers on a small project, for information.")
+    stages = rows["stages"]
+    print(
+        f"stages, one core: pandoc {stages['pandoc_ms']:.1f} + Typst {stages['typst_ms']:.1f}"
+        f" = {stages['pandoc_ms'] + stages['typst_ms']:.1f} ms CPU/letter;"
+        f" half of it, the least 2 workers can take: "
+        f"{(stages['pandoc_ms'] + stages['typst_ms']) / 2:.1f} ms/letter"
+    )
     print("CPU ms/letter = CPU time of the measuring process and all its children, per letter:")
     print("on a busy machine the wall times grow, this much less.")
     print(f"load average before: {load[0]:.2f}, after: {os.getloadavg()[0]:.2f}")
