@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import multiprocessing
 import os
@@ -232,6 +233,67 @@ def test_footnote_number_hangs_in_the_margin_of_its_text(template: Path) -> None
     assert second[0] == pytest.approx(first[0], abs=0.1)
     assert number[1] == pytest.approx(first[1], abs=0.1)
     assert second[1] < first[1]
+
+
+def _words(count: int) -> str:
+    return " ".join(f"woord{i}" for i in range(count))
+
+
+# Text longer than a page in every place that takes text of any length. An unbreakable
+# block or a footer that grows with it would run off the page, silently: pypdf still finds
+# the words, below the page.
+_LONG = {
+    "cc": (
+        'cc: ["Revalidatie Nederland"]',
+        "cc: [" + ", ".join([f'"Organisatie {i}"' for i in range(400)]) + "]",
+        "",
+    ),
+    "subject": ('subject: "IMSR bij chronische pijn"', f'subject: "{_words(1500)}"', ""),
+    "heading": ("", "", f"## {_words(900)}\n\n"),
+    "definition": ("", "", f"Term\n:   {_words(1500)}\n\n"),
+    "closing": ('closing: "Hoogachtend,"', f'closing: "{_words(1500)}"', ""),
+    "title": ('title: "IMSR bij chronische pijn"', f'title: "{_words(900)}"', ""),
+}
+
+
+def _record_baseline(
+    into: list[tuple[float, str]], text: str, cm: list[float], tm: list[float], *_: object
+) -> None:
+    into.append((tm[5] * cm[3] + cm[5], text.strip()))
+
+
+def _off_page(data: bytes) -> list[tuple[int, str]]:
+    """The text items of a PDF whose baseline lies outside their page, with the page number."""
+    outside: list[tuple[int, str]] = []
+    for number, page in enumerate(PdfReader(io.BytesIO(data)).pages, 1):
+        baselines: list[tuple[float, str]] = []
+        page.extract_text(visitor_text=functools.partial(_record_baseline, baselines))
+        top = float(page.mediabox.top)
+        outside += [(number, text[:30]) for y, text in baselines if text and not 0 <= y <= top]
+    return outside
+
+
+@pytest.mark.parametrize("template", [LETTER, DOCUMENT], ids=["letter", "document"])
+@pytest.mark.parametrize("case", sorted(_LONG))
+def test_text_longer_than_a_page_stays_on_the_pages(template: Path, case: str) -> None:
+    old, new, body = _LONG[case]
+    markdown = letter(body=body + "Tekst.\n").replace(old, new, 1)
+    assert _off_page(render_pdf(markdown, template=template)) == []
+
+
+def test_closing_stays_with_the_signature_at_a_page_end() -> None:
+    # Bodies of growing length move the closing from page 1 to page 2; at no length may
+    # the closing end page 1 while the name begins page 2.
+    turns = set()
+    for count in range(196, 216, 2):
+        words = [f"woord{i}" for i in range(count)]
+        body = "\n\n".join(" ".join(words[i : i + 60]) for i in range(0, count, 60))
+        pages = page_texts(render_pdf(letter(body=body + "\n"), template=LETTER))
+        closing = next(n for n, text in enumerate(pages) if "Hoogachtend" in text)
+        name = next(n for n, text in enumerate(pages) if "Timm-van Ruitenburg" in text)
+        assert closing == name, count
+        turns.add(closing)
+    assert turns == {0, 1}, "the bodies should put the closing on both pages"
 
 
 def test_docx_contains_subject_and_is_reproducible() -> None:
