@@ -57,7 +57,6 @@ import argparse
 import compileall
 import contextlib
 import hashlib
-import importlib.util
 import json
 import os
 import platform
@@ -74,26 +73,14 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from check import Run, _descendants, _status, run_once  # noqa: E402
+from check import Run, _descendants, _status, load_bench, run_once  # noqa: E402
 
-
-def _site_bench() -> ModuleType:
-    """bench/site.py as a module (its name is the standard library's `site`)."""
-    spec = importlib.util.spec_from_file_location("bench_site", ROOT / "bench" / "site.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_site"] = module  # (its dataclasses look their module up)
-    spec.loader.exec_module(module)
-    return module
-
-
-SITE = _site_bench()
+SITE = load_bench("site")
 
 DEFAULT_DOSSIERS = (38, 300, 1000)
 QUICK_DOSSIERS = (2,)

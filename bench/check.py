@@ -27,6 +27,7 @@ fails (each one is named), 0 otherwise.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -40,11 +41,23 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
 from corpus import CorpusInfo, concatenate_bibliographies, generate_corpus  # noqa: E402
+
+
+def load_bench(name: str) -> ModuleType:
+    """bench/<name>.py as the module ``bench_<name>`` (bench/site.py would shadow ``site``)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
 
 TARGET_SECONDS = 5.0  # full check of 1,000 dossiers
 TARGET_MB = 500.0  # peak memory of the full check, all processes together

@@ -28,7 +28,6 @@ size at most 1.3x ms per page at the smallest. Exit 1 when missed.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import shutil
 import statistics
@@ -40,20 +39,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from check import run_once  # noqa: E402
+from check import load_bench, run_once  # noqa: E402
 
-
-def _site_bench() -> object:
-    """bench/site.py as a module (its name is the standard library's `site`)."""
-    spec = importlib.util.spec_from_file_location("bench_site", ROOT / "bench" / "site.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_site"] = module  # (its dataclasses look their module up)
-    spec.loader.exec_module(module)
-    return module
-
-
-SITE = _site_bench()
+SITE = load_bench("site")
 TARGET_LINEARITY = 1.3
 VERSIONS = """
 versions:

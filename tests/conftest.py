@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import shutil
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -22,6 +25,16 @@ Files = dict[str, str | bytes]
 MakeProject = Callable[[Mapping[str, str | bytes]], Path]
 RunCli = Callable[..., tuple[int, str, str]]
 BaseDossier = Callable[..., Path]
+
+
+def load_bench(name: str) -> ModuleType:
+    """bench/<name>.py as the module ``bench_<name>`` (bench/site.py would shadow ``site``)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being built
+    spec.loader.exec_module(module)
+    return module
 
 
 def copy_project(target: Path) -> Path:

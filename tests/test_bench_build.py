@@ -8,32 +8,21 @@ names.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from conftest import load_bench
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _bench_build() -> ModuleType:
-    path = REPO / "bench" / "build.py"
-    spec = importlib.util.spec_from_file_location("bench_build", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """bench/build.py --quick on one dossier, once for the tests of this module."""
-    bench = _bench_build()
+    bench = load_bench("build")
     corpus = tmp_path_factory.mktemp("bench-build") / "corpus"
     out = tmp_path_factory.mktemp("bench-build-out") / "report.json"
     saved = sys.stdout
@@ -50,7 +39,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def test_progress_lines_are_parsed() -> None:
-    bench = _bench_build()
+    bench = load_bench("build")
     progress = bench.Progress.parse(
         "[  0.0s] checking dossiers\n"
         "[  0.3s] rendered 76 documents from 38 dossiers\n"
@@ -77,7 +66,7 @@ def test_progress_lines_are_parsed() -> None:
 
 
 def test_edit_is_new_each_time(tmp_path: Path) -> None:
-    bench = _bench_build()
+    bench = load_bench("build")
     path = tmp_path / "dossier.yaml"
     path.write_text(
         "position:\n  conditions:\n    - id: volwassenen\n      text: De patiënt is 18.\n"

@@ -8,17 +8,15 @@ the helper processes) are compared here with the straightforward code they repla
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pickle
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
+from conftest import load_bench
 
 from tooling.bibliography import _parse_with_bibtexparser, parse_bibliography
 from tooling.cli import main
@@ -29,17 +27,7 @@ from tooling.yamlsource import SourceMap, load_yaml
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _module(name: str) -> ModuleType:
-    path = REPO / "bench" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _module("corpus")
+corpus = load_bench("corpus")
 
 
 # 8 dossiers x 4 indications, 80 references (a quarter with records), 400 CSV rows.
@@ -113,7 +101,7 @@ def test_helper_processes_give_the_same_result(info: Any, serial: Any, jobs: int
 def test_benchmark_reads_the_flags_from_the_cli_output(
     info: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    bench_check = _module("check")
+    bench_check = load_bench("check")
     code = main(["--root", str(info.root), "check", "--format", "json"])
     output = capsys.readouterr().out
     assert code == 0

@@ -6,25 +6,18 @@ fields the summary prints, so the benchmark does not rot between the times it is
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import pytest
+from conftest import load_bench
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def bench() -> ModuleType:
-    path = REPO / "bench" / "pdf.py"
-    spec = importlib.util.spec_from_file_location("bench_pdf", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_bench("pdf")
 
 
 def test_letters_differ_and_carry_their_footnotes(bench: ModuleType) -> None:

@@ -6,34 +6,22 @@ generated corpus, produce the same pages, and that the report has the fields the
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from conftest import load_bench
 
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _bench_site() -> ModuleType:
-    path = REPO / "bench" / "site.py"
-    spec = importlib.util.spec_from_file_location("bench_site", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while being built
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_dossiers_for_sizes() -> None:
-    bench = _bench_site()
+    bench = load_bench("site")
     assert [bench.dossiers_for(n) for n in (15, 100, 500, 2000)] == [1, 8, 38, 154]
 
 
 def test_tiny_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bench = _bench_site()
+    bench = load_bench("site")
     corpus = tmp_path / "corpus"
     code = bench.main(
         ["--quick", "--sizes", "15", "--repeat", "1", "--corpus", str(corpus), "--json"]
@@ -57,7 +45,7 @@ def test_tiny_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_article_is_the_content() -> None:
-    bench = _bench_site()
+    bench = load_bench("site")
     page = (
         b"<html><nav>menu: every dossier</nav><main>"
         b'<article class="md-content__inner">\n<h1>Title</h1><p>Text</p>\n</article>'
